@@ -1,0 +1,84 @@
+// The config model: one YAML file parsed into plain structs with a default for every field,
+// validated as a whole before anything is built. Control core only.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dataplane/packet/headers.h"
+
+namespace gauntlet {
+
+// Port roles. The index is the port's number everywhere in the dataplane.
+enum class PortRole : uint8_t { outside = 0, inside = 1, count };
+inline constexpr uint8_t kPortCount = static_cast<uint8_t>(PortRole::count);
+inline constexpr uint8_t kNoPort = 0xff;
+const char* port_role_name(uint8_t port) noexcept;
+std::optional<uint8_t> port_role_from_name(const std::string& name) noexcept;
+
+struct Prefix {
+  IpAddress address{};
+  uint8_t version = 0;  // 4 or 6
+  uint8_t length = 0;
+  bool contains(const IpAddress& a, uint8_t v) const noexcept;
+};
+std::string format_prefix(const Prefix& p);
+
+// Where in the config file a value came from, for errors found after parsing.
+struct SourceMark {
+  std::string file;
+  int line = 0;
+  int column = 0;
+};
+
+struct PortConfig {
+  std::string device;  // DPDK device string; live mode only
+  MacAddress mac{};    // required in replay; live default: the device's MAC
+  bool mac_set = false;
+  std::vector<Prefix> addresses;  // the port's own addresses with their connected prefix
+  uint16_t rx_descriptors = 1024;
+  uint16_t tx_descriptors = 1024;
+  SourceMark mark;
+};
+
+struct RouteConfig {
+  Prefix prefix;
+  uint8_t port = kNoPort;
+  std::optional<IpAddress> via;  // gateway; absent: the destination is on-link
+  SourceMark mark;
+};
+
+struct NeighbourConfig {
+  IpAddress address{};
+  uint8_t version = 0;
+  uint8_t port = kNoPort;
+  MacAddress mac{};
+  SourceMark mark;
+};
+
+struct Config {
+  std::string path;
+  uint32_t workers = 1;                // live mode worker lcores (replay runs one)
+  uint32_t neighbour_capacity = 4096;  // learned + static entries per worker
+  uint32_t mbufs = 16383;              // packet buffers in the pool
+  PortConfig ports[kPortCount];
+  bool port_present[kPortCount] = {false, false};
+  std::vector<RouteConfig> routes;  // explicit routes; connected routes are implied
+  std::vector<NeighbourConfig> neighbours;
+};
+
+struct ConfigError {
+  std::string file;
+  int line = 0;    // 1-based; 0 when the error is about the file as a whole
+  int column = 0;  // 1-based
+  std::string message;
+  std::string to_string() const;  // "file:line:col: error: message"
+};
+
+// Loads and validates `path`. Returns the model, or fills `errors` with every problem found
+// (not just the first) and returns nullopt.
+std::optional<Config> load_config(const std::string& path, std::vector<ConfigError>& errors);
+
+}  // namespace gauntlet

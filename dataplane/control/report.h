@@ -1,0 +1,35 @@
+// What the user sees: trace and event lines (JSON, one object per line), the per-layer
+// summary table, and the same summary as JSON. Control core only.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "dataplane/pipeline/worker.h"
+
+namespace gauntlet {
+
+std::string format_time(uint64_t time_ns);  // ISO 8601 UTC with microseconds
+std::string trace_json(const Record& r);
+std::string event_json(const Record& r);
+
+// Counters summed over all workers at one moment.
+struct Totals {
+  uint64_t outcomes[kDirections][kLayers][kOutcomes] = {};
+  uint64_t reasons[kDirections][kReasons] = {};
+  uint64_t rx[kPortCount] = {}, tx[kPortCount] = {}, tx_dropped[kPortCount] = {};
+  uint64_t records_lost = 0;
+  uint64_t generation = 0;
+};
+Totals sum_counters(const std::vector<Worker*>& workers, uint64_t generation);
+
+std::string summary_table(const Totals& t);
+std::string summary_json(const Totals& t);
+
+// Drains the workers' rings: writes trace/event lines to the open files (either may be
+// null) and fans learned neighbours out to the other workers. Returns records handled.
+size_t drain_records(const std::vector<Worker*>& workers, FILE* trace, FILE* events);
+
+}  // namespace gauntlet

@@ -1,0 +1,104 @@
+#include "dataplane/control/tables.h"
+
+#include <algorithm>
+#include <fmt/format.h>
+
+#include <rte_errno.h>
+#include <rte_lpm.h>
+#include <rte_lpm6.h>
+
+namespace gauntlet {
+
+Tables::~Tables() {
+  if (lpm4) rte_lpm_free(lpm4);
+  if (lpm6) rte_lpm6_free(lpm6);
+}
+
+const NextHop* Tables::route(const IpAddress& dst, uint8_t version) const noexcept {
+  uint32_t hop = 0;
+  int rc;
+  if (version == 4)
+    rc = rte_lpm_lookup(lpm4, rte_be_to_cpu_32(dst.v4_be()), &hop);
+  else
+    rc = rte_lpm6_lookup(lpm6, dst.bytes.data(), &hop);
+  if (rc == 0) return &next_hops[hop];
+  const int32_t fallback = default_hop[version == 6];
+  return fallback >= 0 ? &next_hops[static_cast<size_t>(fallback)] : nullptr;
+}
+
+namespace {
+
+// Connected prefix of an address: the address with host bits cleared.
+Prefix network_of(const Prefix& p) {
+  Prefix n = p;
+  for (unsigned i = 0; i < 16; ++i) {
+    const int bits = std::clamp(static_cast<int>(p.length) - static_cast<int>(i * 8), 0, 8);
+    n.address.bytes[i] &= static_cast<uint8_t>(0xff00 >> bits);
+  }
+  return n;
+}
+
+bool add_route(Tables& t, const Prefix& p, const NextHop& hop, std::string& error) {
+  const uint32_t index = static_cast<uint32_t>(t.next_hops.size());
+  t.next_hops.push_back(hop);
+  if (p.length == 0) {
+    t.default_hop[p.version == 6] = static_cast<int32_t>(index);
+    return true;
+  }
+  int rc;
+  if (p.version == 4)
+    rc = rte_lpm_add(t.lpm4, rte_be_to_cpu_32(p.address.v4_be()), p.length, index);
+  else
+    rc = rte_lpm6_add(t.lpm6, p.address.bytes.data(), p.length, index);
+  if (rc < 0) error = fmt::format("cannot add route {}: {}", format_prefix(p), rte_strerror(-rc));
+  return rc >= 0;
+}
+
+}  // namespace
+
+std::unique_ptr<Tables> build_tables(const Config& cfg, uint64_t generation,
+                                     const MacAddress* live_macs, std::string& error) {
+  auto t = std::make_unique<Tables>();
+  t->generation = generation;
+  const size_t routes = cfg.routes.size() + 2 * kMaxOwnedAddresses + 1;
+  // LPM names are global in EAL: the generation keeps them apart across reloads.
+  const std::string name4 = fmt::format("routes4_g{}", generation);
+  const std::string name6 = fmt::format("routes6_g{}", generation);
+  rte_lpm_config c4{};
+  c4.max_rules = static_cast<uint32_t>(routes);
+  c4.number_tbl8s = 256;
+  t->lpm4 = rte_lpm_create(name4.c_str(), SOCKET_ID_ANY, &c4);
+  rte_lpm6_config c6{};
+  c6.max_rules = static_cast<uint32_t>(routes);
+  c6.number_tbl8s = 1024;
+  t->lpm6 = rte_lpm6_create(name6.c_str(), SOCKET_ID_ANY, &c6);
+  if (!t->lpm4 || !t->lpm6) {
+    error = fmt::format("cannot create route tables: {}", rte_strerror(rte_errno));
+    return nullptr;
+  }
+  for (uint8_t p = 0; p < kPortCount; ++p) {
+    const PortConfig& pc = cfg.ports[p];
+    PortTable& pt = t->ports[p];
+    pt.mac = pc.mac_set || !live_macs ? pc.mac : live_macs[p];
+    for (const Prefix& a : pc.addresses) {
+      if (t->owned_count == kMaxOwnedAddresses) {
+        error = fmt::format("more than {} port addresses", kMaxOwnedAddresses);
+        return nullptr;
+      }
+      t->owned[t->owned_count++] = {a.address, a.version, p};
+      if (a.version == 4 && !pt.has_v4) pt.v4 = a.address, pt.has_v4 = true;
+      if (a.version == 6 && !pt.has_v6) pt.v6 = a.address, pt.has_v6 = true;
+      const Prefix net = network_of(a);
+      pt.prefixes.push_back(net);
+      if (!add_route(*t, net, {p, a.version, false, {}}, error)) return nullptr;
+    }
+  }
+  for (const RouteConfig& r : cfg.routes) {
+    NextHop hop{r.port, r.prefix.version, r.via.has_value(), r.via.value_or(IpAddress{})};
+    if (!add_route(*t, r.prefix, hop, error)) return nullptr;
+  }
+  t->static_neighbours = cfg.neighbours;
+  return t;
+}
+
+}  // namespace gauntlet

@@ -1,0 +1,74 @@
+// The immutable tables one config generation compiles into. Built on the control core,
+// published to workers through one atomic pointer (see pipeline/generation.h), never
+// written after publication.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dataplane/control/config.h"
+
+struct rte_lpm;
+struct rte_lpm6;
+
+namespace gauntlet {
+
+inline constexpr uint8_t kMaxOwnedAddresses = 16;
+
+struct OwnedAddress {
+  IpAddress address{};
+  uint8_t version = 0;
+  uint8_t port = kNoPort;
+};
+
+struct NextHop {
+  uint8_t port = kNoPort;
+  uint8_t version = 0;
+  bool has_gateway = false;
+  IpAddress gateway{};
+};
+
+struct PortTable {
+  MacAddress mac{};
+  // The port's first address of each family: source of ICMP errors and ARP/ND requests.
+  IpAddress v4{}, v6{};
+  bool has_v4 = false, has_v6 = false;
+  std::vector<Prefix> prefixes;  // connected prefixes
+};
+
+class Tables {
+ public:
+  ~Tables();
+  Tables() = default;
+  Tables(const Tables&) = delete;
+  Tables& operator=(const Tables&) = delete;
+
+  uint64_t generation = 0;
+  PortTable ports[kPortCount];
+  OwnedAddress owned[kMaxOwnedAddresses];
+  uint8_t owned_count = 0;
+  std::vector<NextHop> next_hops;  // indexed by the LPM's next-hop value
+  std::vector<NeighbourConfig> static_neighbours;
+  rte_lpm* lpm4 = nullptr;
+  rte_lpm6* lpm6 = nullptr;
+  // rte_lpm has no depth 0: a default route (/0) lives here, indexed by version == 6.
+  int32_t default_hop[2] = {-1, -1};
+
+  // The port owning `a`, or kNoPort. Hot path: a scan over a handful of entries.
+  uint8_t owner_of(const IpAddress& a, uint8_t version) const noexcept {
+    for (uint8_t i = 0; i < owned_count; ++i)
+      if (owned[i].version == version && owned[i].address == a) return owned[i].port;
+    return kNoPort;
+  }
+  // Longest-prefix match; nullptr when no route covers `dst`.
+  const NextHop* route(const IpAddress& dst, uint8_t version) const noexcept;
+};
+
+// Compiles `cfg` into tables for `generation`. On failure returns nullptr and sets `error`.
+// `live_macs` (may be null) gives each port's device MAC where the config sets none.
+std::unique_ptr<Tables> build_tables(const Config& cfg, uint64_t generation,
+                                     const MacAddress* live_macs, std::string& error);
+
+}  // namespace gauntlet

@@ -1,0 +1,97 @@
+// Forward stage: static routing between the ports. Longest-prefix match on the
+// destination, TTL / hop limit decremented (ICMP time-exceeded when it runs out), next-hop
+// MAC from the worker's neighbour cache. An unresolved next hop costs the packet: its mbuf
+// becomes the ARP request / neighbour solicitation that resolves the next one.
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include "dataplane/forward/icmp_error.h"
+#include "dataplane/neighbour/solicit.h"
+#include "dataplane/packet/checksum.h"
+#include "dataplane/pipeline/stages.h"
+
+namespace gauntlet {
+
+namespace {
+
+void expire(const Tables& t, rte_mbuf* m, PacketContext& c) noexcept {
+  const PortTable& in = t.ports[c.in_port];
+  const bool v4 = c.parsed.ip_version == 4;
+  if ((v4 ? in.has_v4 : in.has_v6) && icmp_error_allowed(c.parsed)) {
+    write_time_exceeded(m, c.parsed, in.mac, v4 ? in.v4 : in.v6);
+    c.stop_and_emit(Layer::forward, Reason::forward_ttl_exceeded, c.in_port);
+  } else {
+    c.decide(Layer::forward, Outcome::stop, Reason::forward_ttl_exceeded);
+  }
+}
+
+void solicit(const Tables& t, rte_mbuf* m, PacketContext& c, uint8_t port,
+             const IpAddress& hop) noexcept {
+  const PortTable& out = t.ports[port];
+  const bool v4 = c.parsed.ip_version == 4;
+  c.next_hop = hop;
+  if (!(v4 ? out.has_v4 : out.has_v6)) {
+    c.decide(Layer::forward, Outcome::stop, Reason::forward_neighbour_unresolved);
+    return;
+  }
+  if (v4)
+    write_arp_request(m, out.mac, out.v4, hop);
+  else
+    write_neighbour_solicitation(m, out.mac, out.v6, hop);
+  c.stop_and_emit(Layer::forward, Reason::forward_neighbour_unresolved, port);
+}
+
+// Decrements TTL / hop limit, drops any VLAN tag and writes the Ethernet header.
+void rewrite(rte_mbuf* m, PacketContext& c, const MacAddress& src, const MacAddress& dst) noexcept {
+  uint8_t* l3 = rte_pktmbuf_mtod_offset(m, uint8_t*, c.parsed.l3_offset);
+  if (c.parsed.ip_version == 4) {
+    const uint16_t old_word = load_be16(l3 + 8);
+    --l3[8];
+    store_be16(l3 + 10, checksum_adjust(load_be16(l3 + 10), old_word, load_be16(l3 + 8)));
+  } else {
+    --l3[7];
+  }
+  if (c.parsed.has(kParseVlan)) {
+    // Ports are untagged: move the MAC addresses up over the tag and drop 4 bytes.
+    uint8_t* f = rte_pktmbuf_mtod(m, uint8_t*);
+    std::memmove(f + 4, f, 12);
+    rte_pktmbuf_adj(m, 4);
+  }
+  uint8_t* f = rte_pktmbuf_mtod(m, uint8_t*);
+  std::memcpy(f, dst.bytes.data(), 6);
+  std::memcpy(f + 6, src.bytes.data(), 6);
+  store_be16(f + 12, c.parsed.ip_version == 4 ? 0x0800 : 0x86dd);
+}
+
+}  // namespace
+
+void forward_stage(Worker& w, Burst& b) noexcept {
+  const Tables& t = *w.tables;
+  for (uint16_t i = 0; i < b.count; ++i) {
+    PacketContext& c = b.ctx[i];
+    if (c.final) continue;
+    const ParsedPacket& p = c.parsed;
+    rte_mbuf* m = b.mbufs[i];
+    const NextHop* route = t.route(p.dst, p.ip_version);
+    if (!route) {
+      c.decide(Layer::forward, Outcome::stop, Reason::forward_no_route);
+      continue;
+    }
+    if (p.ttl <= 1) {
+      expire(t, m, c);
+      continue;
+    }
+    const IpAddress& hop = route->has_gateway ? route->gateway : p.dst;
+    const MacAddress* mac = w.neighbours.lookup(route->port, hop, p.ip_version);
+    if (!mac) {
+      solicit(t, m, c, route->port, hop);
+      continue;
+    }
+    rewrite(m, c, t.ports[route->port].mac, *mac);
+    c.next_hop = hop;
+    c.out_port = route->port;
+    c.decide(Layer::forward, Outcome::forward, Reason::forward_routed);
+  }
+}
+
+}  // namespace gauntlet

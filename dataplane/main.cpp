@@ -1,0 +1,164 @@
+// gauntlet [EAL options --] --config FILE [mode options]
+// The only place that may exit. Everything the user can get wrong (options, config,
+// input files) is checked before EAL starts, so a bad start never half-starts a dataplane.
+#include <filesystem>
+#include <fmt/format.h>
+#include <string>
+#include <vector>
+
+#include <rte_eal.h>
+
+#include "dataplane/control/config.h"
+#include "dataplane/ports/live.h"
+#include "dataplane/ports/replay.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: gauntlet [EAL options --] --config FILE [options]
+
+  --config FILE         the YAML config (see README.md, "Config reference")
+  --check               validate the config, print every error, exit (0: valid)
+
+replay (pcaps in, pcaps out; EAL is set up for you):
+  --replay DIR          DIR/outside.pcap and/or DIR/inside.pcap arrive on those ports
+  --outside-pcap FILE   packets arriving on the outside port
+  --inside-pcap FILE    packets arriving on the inside port
+  --out DIR             output folder (default: out): outside.pcap, inside.pcap,
+                        events.jsonl, summary.txt, summary.json
+  --trace FILE          one JSON line per packet with its decision chain
+
+live (ports from the config's device strings):
+  --trace FILE          as above
+  --events FILE         event log (default: standard error)
+  --duration SECONDS    stop by itself after this long
+)";
+
+struct Options {
+  std::string config;
+  bool check = false;
+  gauntlet::ReplayOptions replay;
+  gauntlet::LiveOptions live;
+  bool replay_mode = false;
+};
+
+int usage_error(const std::string& message) {
+  fmt::print(stderr, "gauntlet: {}\n{}", message, kUsage);
+  return 2;
+}
+
+// Returns -1 when parsed, else the exit code.
+int parse_options(const std::vector<std::string>& args, Options& o) {
+  o.replay.out_dir = "out";
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](std::string& into) {
+      if (i + 1 >= args.size()) return false;
+      into = args[++i];
+      return true;
+    };
+    std::string dir, duration;
+    if (a == "--help" || a == "-h") {
+      fmt::print("{}", kUsage);
+      return 0;
+    } else if (a == "--check") {
+      o.check = true;
+    } else if (a == "--config") {
+      if (!value(o.config)) return usage_error("--config needs a file");
+    } else if (a == "--replay") {
+      if (!value(dir)) return usage_error("--replay needs a folder");
+      for (uint8_t p = 0; p < gauntlet::kPortCount; ++p) {
+        const std::string f = fmt::format("{}/{}.pcap", dir, gauntlet::port_role_name(p));
+        if (std::filesystem::exists(f)) o.replay.inputs[p] = f;
+      }
+      if (o.replay.inputs[0].empty() && o.replay.inputs[1].empty())
+        return usage_error(fmt::format("{}: holds neither outside.pcap nor inside.pcap", dir));
+      o.replay_mode = true;
+    } else if (a == "--outside-pcap") {
+      if (!value(o.replay.inputs[0])) return usage_error("--outside-pcap needs a file");
+      o.replay_mode = true;
+    } else if (a == "--inside-pcap") {
+      if (!value(o.replay.inputs[1])) return usage_error("--inside-pcap needs a file");
+      o.replay_mode = true;
+    } else if (a == "--out") {
+      if (!value(o.replay.out_dir)) return usage_error("--out needs a folder");
+    } else if (a == "--trace") {
+      if (!value(o.replay.trace_path)) return usage_error("--trace needs a file");
+      o.live.trace_path = o.replay.trace_path;
+    } else if (a == "--events") {
+      if (!value(o.live.events_path)) return usage_error("--events needs a file");
+    } else if (a == "--duration") {
+      if (!value(duration)) return usage_error("--duration needs seconds");
+      try {
+        o.live.duration_s = std::stod(duration);
+      } catch (...) {
+        return usage_error(fmt::format("--duration: '{}' is not a number of seconds", duration));
+      }
+    } else {
+      return usage_error(fmt::format("unknown option '{}'", a));
+    }
+  }
+  if (o.config.empty()) return usage_error("--config FILE is required");
+  return -1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> eal_args{argv[0]}, args;
+  bool explicit_eal = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--" && !explicit_eal) {
+      explicit_eal = true;
+      eal_args.insert(eal_args.end(), args.begin(), args.end());
+      args.clear();
+      continue;
+    }
+    args.emplace_back(argv[i]);
+  }
+  Options o;
+  if (int rc = parse_options(args, o); rc >= 0) return rc;
+
+  std::vector<gauntlet::ConfigError> errors;
+  auto cfg = gauntlet::load_config(o.config, errors);
+  for (const auto& e : errors) fmt::print(stderr, "{}\n", e.to_string());
+  if (!cfg) return 2;
+  if (o.check) {
+    fmt::print("{}: ok\n", o.config);
+    return 0;
+  }
+  if (o.replay_mode) {
+    if (std::string e = gauntlet::check_replay_inputs(o.replay); !e.empty()) {
+      fmt::print(stderr, "gauntlet: {}\n", e);
+      return 2;
+    }
+  } else {
+    for (uint8_t p = 0; p < gauntlet::kPortCount; ++p)
+      if (cfg->ports[p].device.empty())
+        return usage_error(fmt::format("{}: live mode needs ports.{}.device (or give --replay)",
+                                       o.config, gauntlet::port_role_name(p)));
+  }
+  if (!explicit_eal) {
+    // Defaults that work on any machine: no hugepages, no shared config (so several runs
+    // can share a machine), quiet logs.
+    const std::string lcores = o.replay_mode ? "0" : fmt::format("0-{}", cfg->workers);
+    for (const char* a : {"-l", lcores.c_str(), "--no-huge", "-m", o.replay_mode ? "256" : "1024",
+                          "--no-shconf", "--log-level=*:warning"})
+      eal_args.emplace_back(a);
+    if (o.replay_mode) {
+      eal_args.emplace_back("--no-pci");
+      eal_args.emplace_back("--no-telemetry");
+    }
+  }
+  if (!o.replay_mode)
+    for (auto& a : gauntlet::device_eal_args(*cfg)) eal_args.push_back(a);
+  std::vector<char*> eal_argv;
+  for (auto& a : eal_args) eal_argv.push_back(a.data());
+  if (rte_eal_init(static_cast<int>(eal_argv.size()), eal_argv.data()) < 0) {
+    fmt::print(stderr, "gauntlet: EAL did not start (see the EAL message above)\n");
+    return 1;
+  }
+  const int rc =
+      o.replay_mode ? gauntlet::run_replay(*cfg, o.replay) : gauntlet::run_live(*cfg, o.live);
+  rte_eal_cleanup();
+  return rc;
+}

@@ -1,0 +1,58 @@
+// Per-packet state that travels through the stages of one burst, and the decision record
+// every stage appends to. Owned by one worker; never shared.
+#pragma once
+
+#include <cstdint>
+
+#include "dataplane/control/config.h"
+#include "dataplane/packet/parse.h"
+#include "dataplane/pipeline/vocabulary.h"
+
+struct rte_mbuf;
+
+namespace gauntlet {
+
+inline constexpr uint16_t kBurstSize = 32;
+inline constexpr uint32_t kNoRule = 0xffffffffu;
+inline constexpr uint8_t kMaxSteps = 8;
+
+// One layer's decision about one packet.
+struct Step {
+  Layer layer = Layer::parse;
+  Outcome outcome = Outcome::pass;
+  Reason reason = Reason::none;
+  uint32_t rule = kNoRule;  // index of the deciding rule in the layer's table, if any
+};
+
+struct PacketContext {
+  ParsedPacket parsed;
+  uint64_t time_ns = 0;   // dataplane clock: pcap time in replay, TSC-derived live
+  uint64_t sequence = 0;  // replay: input packet number (1-based); live: per-worker count
+  uint8_t in_port = kNoPort;
+  uint8_t out_port = kNoPort;  // where the mbuf leaves, for forward/answer and emitted stops
+  Direction direction = Direction::ingress;
+  uint8_t step_count = 0;
+  bool final = false;
+  IpAddress next_hop{};  // forward: the neighbour the packet was sent to
+  Step steps[kMaxSteps];
+
+  // Appends a decision. `pass` keeps the packet going; every other outcome is final.
+  void decide(Layer layer, Outcome outcome, Reason reason, uint32_t rule = kNoRule) noexcept {
+    if (step_count < kMaxSteps) steps[step_count++] = {layer, outcome, reason, rule};
+    final = outcome != Outcome::pass;
+  }
+  // Stop, but the stage rewrote the mbuf into something to send (ICMP error, ARP request).
+  void stop_and_emit(Layer layer, Reason reason, uint8_t port) noexcept {
+    decide(layer, Outcome::stop, reason);
+    out_port = port;
+  }
+  const Step& last() const noexcept { return steps[step_count - 1]; }
+};
+
+struct Burst {
+  rte_mbuf* mbufs[kBurstSize];
+  PacketContext ctx[kBurstSize];
+  uint16_t count = 0;
+};
+
+}  // namespace gauntlet

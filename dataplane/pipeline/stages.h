@@ -1,0 +1,20 @@
+// The stages, in the order the pipeline runs them. Each is a function over a burst that
+// appends at most one decision per undecided packet (PacketContext::decide). Worker core
+// only; noexcept, no allocation, no locks, no logging.
+#pragma once
+
+#include "dataplane/pipeline/context.h"
+#include "dataplane/pipeline/worker.h"
+
+namespace gauntlet {
+
+void parse_stage(Worker& w, Burst& b) noexcept;      // packet/parse_stage.cpp
+void neighbour_stage(Worker& w, Burst& b) noexcept;  // neighbour/neighbour_stage.cpp
+void local_stage(Worker& w, Burst& b) noexcept;      // forward/local_stage.cpp
+void forward_stage(Worker& w, Burst& b) noexcept;    // forward/forward_stage.cpp
+
+// Runs every stage over `b`, then counts, records and stages each packet for TX (or frees
+// it). Packets must have in_port, direction, time_ns and sequence set.
+void run_pipeline(Worker& w, Burst& b) noexcept;  // pipeline/pipeline.cpp
+
+}  // namespace gauntlet

@@ -1,0 +1,130 @@
+// The one vocabulary of gauntlet: layers, outcomes and reasons. Stats, traces, events and
+// the per-layer summary all print these names; nothing else may invent its own.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace gauntlet {
+
+// Layers in the order a packet meets them. New layers are added here when they land.
+#define GAUNTLET_LAYERS(X)  \
+  X(parse, "parse")         \
+  X(neighbour, "neighbour") \
+  X(local, "local")         \
+  X(forward, "forward")
+
+enum class Layer : uint8_t {
+#define GAUNTLET_LAYER_ENUM(id, name) id,
+  GAUNTLET_LAYERS(GAUNTLET_LAYER_ENUM)
+#undef GAUNTLET_LAYER_ENUM
+      count
+};
+
+inline constexpr std::array<std::string_view, static_cast<size_t>(Layer::count)> kLayerNames = {
+#define GAUNTLET_LAYER_NAME(id, name) name,
+    GAUNTLET_LAYERS(GAUNTLET_LAYER_NAME)
+#undef GAUNTLET_LAYER_NAME
+};
+
+constexpr std::string_view layer_name(Layer l) noexcept {
+  return kLayerNames[static_cast<size_t>(l)];
+}
+
+// What a layer did with a packet. `pass` hands it to the next layer; the others are final.
+enum class Outcome : uint8_t {
+  pass,     // the layer looked and let it continue
+  forward,  // sent out of a port towards its destination
+  answer,   // the dataplane answered it itself (ARP/ND reply, echo reply)
+  consume,  // absorbed without an answer and without fault (learned ARP, not our frame)
+  stop,     // stopped: the packet goes no further; the reason says why
+  count
+};
+
+inline constexpr std::array<std::string_view, static_cast<size_t>(Outcome::count)> kOutcomeNames = {
+    "pass", "forward", "answer", "consume", "stop"};
+
+constexpr std::string_view outcome_name(Outcome o) noexcept {
+  return kOutcomeNames[static_cast<size_t>(o)];
+}
+
+// Reasons: X(id, layer, printed name). The printed name is what users grep for.
+#define GAUNTLET_REASONS(X)                                                    \
+  X(none, parse, "none")                                                       \
+  X(malformed_ethernet_truncated, parse, "malformed:ethernet-truncated")       \
+  X(malformed_vlan_truncated, parse, "malformed:vlan-truncated")               \
+  X(unsupported_vlan_stacked, parse, "unsupported:vlan-stacked")               \
+  X(unsupported_ethertype, parse, "unsupported:ethertype")                     \
+  X(malformed_arp_header, parse, "malformed:arp-header")                       \
+  X(malformed_ipv4_truncated, parse, "malformed:ipv4-truncated")               \
+  X(malformed_ipv4_version, parse, "malformed:ipv4-version")                   \
+  X(malformed_ipv4_header_length, parse, "malformed:ipv4-header-length")       \
+  X(malformed_ipv4_total_length, parse, "malformed:ipv4-total-length")         \
+  X(malformed_ipv4_checksum, parse, "malformed:ipv4-checksum")                 \
+  X(malformed_ipv4_options, parse, "malformed:ipv4-options")                   \
+  X(malformed_ipv4_fragment, parse, "malformed:ipv4-fragment")                 \
+  X(malformed_ipv4_address, parse, "malformed:ipv4-address")                   \
+  X(malformed_ipv6_truncated, parse, "malformed:ipv6-truncated")               \
+  X(malformed_ipv6_version, parse, "malformed:ipv6-version")                   \
+  X(malformed_ipv6_payload_length, parse, "malformed:ipv6-payload-length")     \
+  X(malformed_ipv6_extension_header, parse, "malformed:ipv6-extension-header") \
+  X(malformed_ipv6_fragment, parse, "malformed:ipv6-fragment")                 \
+  X(malformed_ipv6_address, parse, "malformed:ipv6-address")                   \
+  X(malformed_tcp_header, parse, "malformed:tcp-header")                       \
+  X(malformed_tcp_data_offset, parse, "malformed:tcp-data-offset")             \
+  X(malformed_tcp_options, parse, "malformed:tcp-options")                     \
+  X(malformed_udp_header, parse, "malformed:udp-header")                       \
+  X(malformed_udp_length, parse, "malformed:udp-length")                       \
+  X(malformed_icmp_header, parse, "malformed:icmp-header")                     \
+  X(malformed_icmpv6_header, parse, "malformed:icmpv6-header")                 \
+  X(l2_not_for_us, parse, "l2:not-for-us")                                     \
+  X(arp_request_answered, neighbour, "neighbour:arp-request-answered")         \
+  X(nd_solicitation_answered, neighbour, "neighbour:nd-solicitation-answered") \
+  X(neighbour_learned, neighbour, "neighbour:learned")                         \
+  X(neighbour_not_for_us, neighbour, "neighbour:not-for-us")                   \
+  X(neighbour_unsupported, neighbour, "neighbour:unsupported-operation")       \
+  X(neighbour_bad_source, neighbour, "neighbour:bad-source-address")           \
+  X(neighbour_table_full, neighbour, "neighbour:table-full")                   \
+  X(neighbour_malformed, neighbour, "neighbour:malformed-message")             \
+  X(echo_request_answered, local, "local:echo-request-answered")               \
+  X(local_unsupported, local, "local:unsupported-protocol")                    \
+  X(local_multicast_ignored, local, "local:multicast-ignored")                 \
+  X(forward_routed, forward, "forward:routed")                                 \
+  X(forward_no_route, forward, "forward:no-route")                             \
+  X(forward_ttl_exceeded, forward, "forward:ttl-exceeded")                     \
+  X(forward_neighbour_unresolved, forward, "forward:neighbour-unresolved")     \
+  X(forward_tx_full, forward, "forward:tx-queue-full")
+
+enum class Reason : uint16_t {
+#define GAUNTLET_REASON_ENUM(id, layer, name) id,
+  GAUNTLET_REASONS(GAUNTLET_REASON_ENUM)
+#undef GAUNTLET_REASON_ENUM
+      count
+};
+
+inline constexpr std::array<std::string_view, static_cast<size_t>(Reason::count)> kReasonNames = {
+#define GAUNTLET_REASON_NAME(id, layer, name) name,
+    GAUNTLET_REASONS(GAUNTLET_REASON_NAME)
+#undef GAUNTLET_REASON_NAME
+};
+
+inline constexpr std::array<Layer, static_cast<size_t>(Reason::count)> kReasonLayers = {
+#define GAUNTLET_REASON_LAYER(id, layer, name) Layer::layer,
+    GAUNTLET_REASONS(GAUNTLET_REASON_LAYER)
+#undef GAUNTLET_REASON_LAYER
+};
+
+constexpr std::string_view reason_name(Reason r) noexcept {
+  return kReasonNames[static_cast<size_t>(r)];
+}
+constexpr Layer reason_layer(Reason r) noexcept { return kReasonLayers[static_cast<size_t>(r)]; }
+
+// Direction is fixed by the port a packet arrived on: outside -> ingress, inside -> egress.
+enum class Direction : uint8_t { ingress, egress, count };
+inline constexpr std::array<std::string_view, 2> kDirectionNames = {"ingress", "egress"};
+constexpr std::string_view direction_name(Direction d) noexcept {
+  return kDirectionNames[static_cast<size_t>(d)];
+}
+
+}  // namespace gauntlet

@@ -1,0 +1,246 @@
+#include "dataplane/ports/live.h"
+
+#include <atomic>
+#include <csignal>
+#include <ctime>
+#include <fmt/format.h>
+#include <memory>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include "dataplane/control/report.h"
+#include "dataplane/pipeline/generation.h"
+#include "dataplane/pipeline/stages.h"
+
+namespace gauntlet {
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+void on_signal(int) { g_stop.store(true, std::memory_order_relaxed); }
+
+std::string device_name(const std::string& device) { return device.substr(0, device.find(',')); }
+
+struct Shared {
+  Published* published;
+  uint16_t port_ids[kPortCount];
+  uint64_t realtime_base_ns;  // wall clock at tsc_base
+  uint64_t tsc_base;
+  uint64_t tsc_hz;
+};
+
+struct WorkerArgs {
+  Worker* worker;
+  Shared* shared;
+  bool control_duties;  // the only worker runs on the main lcore: drain records here too
+  std::vector<Worker*>* all;
+  FILE* trace;
+  FILE* events;
+};
+
+void flush_tx(Worker& w, const Shared& s) noexcept {
+  for (uint8_t p = 0; p < kPortCount; ++p) {
+    const uint16_t n = w.tx_count[p];
+    if (n == 0) continue;
+    const uint16_t sent = rte_eth_tx_burst(s.port_ids[p], w.queue, w.tx[p], n);
+    if (sent < n) rte_pktmbuf_free_bulk(w.tx[p] + sent, n - sent);
+    w.counters.tx[p].add(sent);
+    w.counters.tx_dropped[p].add(n - sent);
+    w.tx_count[p] = 0;
+  }
+}
+
+int worker_loop(void* arg) {
+  auto& a = *static_cast<WorkerArgs*>(arg);
+  Worker& w = *a.worker;
+  Shared& s = *a.shared;
+  Burst burst;
+  uint64_t sequence = 0;
+  unsigned idle = 0;
+  s.published->online(w.id);
+  while (!g_stop.load(std::memory_order_relaxed)) {
+    s.published->quiescent(w.id);
+    w.tables = s.published->current();
+    apply_neighbour_updates(w);
+    const uint64_t now = s.realtime_base_ns + (rte_rdtsc() - s.tsc_base) * 1000000000u / s.tsc_hz;
+    for (uint8_t p = 0; p < kPortCount; ++p) {
+      burst.count = rte_eth_rx_burst(s.port_ids[p], w.queue, burst.mbufs, kBurstSize);
+      if (burst.count == 0) continue;
+      for (uint16_t i = 0; i < burst.count; ++i) {
+        PacketContext& c = burst.ctx[i];
+        c.in_port = p;
+        c.direction = p == 0 ? Direction::ingress : Direction::egress;
+        c.time_ns = now;
+        c.sequence = ++sequence;
+      }
+      run_pipeline(w, burst);
+      flush_tx(w, s);
+    }
+    if (a.control_duties && ++idle % 1024 == 0) drain_records(*a.all, a.trace, a.events);
+  }
+  s.published->offline(w.id);
+  return 0;
+}
+
+bool start_port(uint16_t id, uint8_t role, const Config& cfg, rte_mempool* pool, uint16_t queues) {
+  const PortConfig& pc = cfg.ports[role];
+  rte_eth_dev_info info{};
+  if (rte_eth_dev_info_get(id, &info) != 0) return false;
+  if (queues > info.max_rx_queues || queues > info.max_tx_queues) {
+    fmt::print(
+        stderr,
+        "gauntlet: port {} ({}): the device has {} rx / {} tx queues, workers: {} needs {}\n",
+        port_role_name(role), pc.device, info.max_rx_queues, info.max_tx_queues, queues, queues);
+    return false;
+  }
+  rte_eth_conf conf{};
+  if (queues > 1) {
+    conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+    conf.rx_adv_conf.rss_conf.rss_hf =
+        (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+  }
+  int rc = rte_eth_dev_configure(id, queues, queues, &conf);
+  uint16_t rxd = pc.rx_descriptors, txd = pc.tx_descriptors;
+  if (rc == 0) rc = rte_eth_dev_adjust_nb_rx_tx_desc(id, &rxd, &txd);
+  for (uint16_t q = 0; rc == 0 && q < queues; ++q) {
+    rc = rte_eth_rx_queue_setup(id, q, rxd, rte_eth_dev_socket_id(id), nullptr, pool);
+    if (rc == 0) rc = rte_eth_tx_queue_setup(id, q, txd, rte_eth_dev_socket_id(id), nullptr);
+  }
+  if (rc == 0) rc = rte_eth_dev_start(id);
+  if (rc != 0) {
+    fmt::print(stderr, "gauntlet: port {} ({}): cannot start: {}\n", port_role_name(role),
+               pc.device, rte_strerror(-rc));
+    return false;
+  }
+  rte_eth_promiscuous_enable(id);  // not every PMD has it; a failure is harmless
+  return true;
+}
+
+void print_link(uint16_t id, uint8_t role) {
+  rte_eth_link link{};
+  rte_eth_link_get_nowait(id, &link);
+  char text[RTE_ETH_LINK_MAX_STR_LEN];
+  rte_eth_link_to_str(text, sizeof text, &link);
+  fmt::print(stderr, "gauntlet: port {}: {}\n", port_role_name(role), text);
+}
+
+}  // namespace
+
+std::vector<std::string> device_eal_args(const Config& cfg) {
+  std::vector<std::string> args;
+  for (uint8_t p = 0; p < kPortCount; ++p) {
+    const std::string& d = cfg.ports[p].device;
+    if (d.empty()) continue;
+    const std::string name = device_name(d);
+    const bool pci = name.find(':') != std::string::npos && name.find('_') == std::string::npos;
+    args.push_back(pci ? "-a" : "--vdev");
+    args.push_back(d);
+  }
+  return args;
+}
+
+int run_live(const Config& cfg, const LiveOptions& options) {
+  Shared shared{};
+  MacAddress macs[kPortCount];
+  for (uint8_t p = 0; p < kPortCount; ++p) {
+    const std::string name = device_name(cfg.ports[p].device);
+    if (cfg.ports[p].device.empty() ||
+        rte_eth_dev_get_port_by_name(name.c_str(), &shared.port_ids[p]) != 0) {
+      fmt::print(stderr,
+                 "{}:{}:{}: error: port {}: no DPDK device '{}' (set device: to an af_packet, tap, "
+                 "virtio_user, pcap or PCI device)\n",
+                 cfg.ports[p].mark.file, cfg.ports[p].mark.line, cfg.ports[p].mark.column,
+                 port_role_name(p), cfg.ports[p].device);
+      return 2;
+    }
+    rte_ether_addr mac{};
+    rte_eth_macaddr_get(shared.port_ids[p], &mac);
+    std::memcpy(macs[p].bytes.data(), mac.addr_bytes, 6);
+  }
+  // Worker lcores: every EAL lcore but the main one; none means one worker on the main lcore.
+  std::vector<unsigned> lcores;
+  unsigned lcore;
+  RTE_LCORE_FOREACH_WORKER(lcore) lcores.push_back(lcore);
+  const unsigned worker_count =
+      lcores.empty() ? 1 : std::min<unsigned>(cfg.workers, static_cast<unsigned>(lcores.size()));
+  rte_mempool* pool = rte_pktmbuf_pool_create("live_pool", cfg.mbufs, 256, 0,
+                                              RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+  if (!pool) {
+    fmt::print(stderr, "gauntlet: cannot create the packet pool ({} mbufs): {}\n", cfg.mbufs,
+               rte_strerror(rte_errno));
+    return 1;
+  }
+  for (uint8_t p = 0; p < kPortCount; ++p)
+    if (!start_port(shared.port_ids[p], p, cfg, pool, static_cast<uint16_t>(worker_count)))
+      return 1;
+  std::string error;
+  auto tables = build_tables(cfg, 1, macs, error);
+  if (!tables) {
+    fmt::print(stderr, "gauntlet: {}: {}\n", cfg.path, error);
+    return 2;
+  }
+  Published published(worker_count);
+  published.publish(std::move(tables));
+  shared.published = &published;
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  shared.realtime_base_ns = uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
+  shared.tsc_base = rte_rdtsc();
+  shared.tsc_hz = rte_get_tsc_hz();
+
+  std::unique_ptr<FILE, int (*)(FILE*)> trace(
+      options.trace_path.empty() ? nullptr : fopen(options.trace_path.c_str(), "w"), fclose);
+  std::unique_ptr<FILE, int (*)(FILE*)> events(
+      options.events_path.empty() ? nullptr : fopen(options.events_path.c_str(), "w"), fclose);
+  FILE* events_out = events ? events.get() : stderr;
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::vector<Worker*> all;
+  std::vector<WorkerArgs> args(worker_count);
+  for (unsigned i = 0; i < worker_count; ++i) {
+    workers.push_back(std::make_unique<Worker>(static_cast<uint8_t>(i), cfg.neighbour_capacity));
+    workers.back()->queue = static_cast<uint16_t>(i);
+    workers.back()->trace = trace != nullptr;
+    workers.back()->tables = published.current();
+    seed_neighbours(*workers.back(), *published.current());
+    all.push_back(workers.back().get());
+  }
+  for (unsigned i = 0; i < worker_count; ++i)
+    args[i] = {all[i], &shared, lcores.empty(), &all, trace.get(), events_out};
+  for (uint8_t p = 0; p < kPortCount; ++p) print_link(shared.port_ids[p], p);
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  const uint64_t deadline = options.duration_s > 0
+                                ? rte_rdtsc() + uint64_t(options.duration_s * double(shared.tsc_hz))
+                                : 0;
+  fmt::print(stderr, "gauntlet: running {} worker(s); Ctrl-C stops\n", worker_count);
+  if (lcores.empty()) {
+    if (deadline) {
+      // Alone on the main lcore: nothing else can stop the loop at the deadline, so an
+      // alarm does.
+      std::signal(SIGALRM, on_signal);
+      alarm(static_cast<unsigned>(options.duration_s + 0.999));
+    }
+    worker_loop(&args[0]);
+  } else {
+    for (unsigned i = 0; i < worker_count; ++i)
+      rte_eal_remote_launch(worker_loop, &args[i], lcores[i]);
+    while (!g_stop.load(std::memory_order_relaxed)) {
+      if (drain_records(all, trace.get(), events_out) == 0) rte_delay_us_sleep(1000);
+      if (deadline && rte_rdtsc() > deadline) g_stop.store(true);
+    }
+    rte_eal_mp_wait_lcore();
+  }
+  drain_records(all, trace.get(), events_out);
+  for (uint8_t p = 0; p < kPortCount; ++p) rte_eth_dev_stop(shared.port_ids[p]);
+  fmt::print("{}", summary_table(sum_counters(all, published.current()->generation)));
+  for (uint8_t p = 0; p < kPortCount; ++p) rte_eth_dev_close(shared.port_ids[p]);
+  return 0;
+}
+
+}  // namespace gauntlet

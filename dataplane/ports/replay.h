@@ -1,0 +1,25 @@
+// Replay mode: pcaps in, pcaps out, deterministically. Packets of the two input files
+// (one per port) are merged by timestamp (ties: outside first) and processed in that order
+// by one worker on the main lcore; the pcap time is the dataplane clock. Writes
+// <out>/outside.pcap, <out>/inside.pcap, <out>/events.jsonl, <out>/summary.{txt,json}.
+#pragma once
+
+#include <string>
+
+#include "dataplane/control/config.h"
+
+namespace gauntlet {
+
+struct ReplayOptions {
+  std::string inputs[kPortCount];  // empty: no traffic arrives on that port
+  std::string out_dir;
+  std::string trace_path;  // empty: no trace
+};
+
+// Checks the inputs can be read before EAL starts; returns an error line or "".
+std::string check_replay_inputs(const ReplayOptions& options);
+
+// Runs the replay after rte_eal_init. Returns the process exit code.
+int run_replay(const Config& cfg, const ReplayOptions& options);
+
+}  // namespace gauntlet
