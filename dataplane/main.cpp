@@ -144,8 +144,10 @@ int main(int argc, char** argv) {
     for (const char* a : {"-l", lcores.c_str(), "--no-huge", "-m", o.replay_mode ? "256" : "1024",
                           "--no-shconf", "--log-level=*:warning"})
       eal_args.emplace_back(a);
+    bool pci = false;
+    for (const auto& a : gauntlet::device_eal_args(*cfg)) pci = pci || a == "-a";
+    if (o.replay_mode || !pci) eal_args.emplace_back("--no-pci");
     if (o.replay_mode) {
-      eal_args.emplace_back("--no-pci");
       eal_args.emplace_back("--no-telemetry");
     }
   }

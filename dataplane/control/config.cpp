@@ -6,6 +6,7 @@
 #include <charconv>
 #include <fmt/format.h>
 #include <fstream>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <yaml-cpp/yaml.h>
@@ -49,6 +50,16 @@ std::string ConfigError::to_string() const {
 }
 
 namespace {
+
+// A DPDK device string gauntlet can attach: a PCI address, or a virtual device of a PMD
+// gauntlet supports, "<driver><N>[,key=value...]".
+bool valid_device_string(const std::string& d) {
+  static const std::regex kPci("^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\\.[0-7](,[A-Za-z0-9_]+=[^,]*)*$");
+  static const std::regex kVdev(
+      "^(net_af_packet|net_af_xdp|net_pcap|net_null|net_tap|net_tun|net_ring|net_memif|net_vhost|"
+      "virtio_user|eth_af_packet|eth_pcap|eth_null|eth_ring)[0-9]+(,[A-Za-z0-9_]+=[^,]*)*$");
+  return std::regex_match(d, kPci) || std::regex_match(d, kVdev);
+}
 
 class Loader {
  public:
@@ -163,8 +174,13 @@ class Loader {
     if (node["device"]) {
       if (auto d = scalar(node["device"], "device")) {
         port.device = *d;
-        if (d->empty() || d->find_first_of(" \t") != std::string::npos)
-          error(node["device"], fmt::format("device '{}' is not a DPDK device string", *d));
+        if (!valid_device_string(*d))
+          error(node["device"],
+                fmt::format("device '{}' is not a device gauntlet can attach (expected e.g. "
+                            "net_af_packet0,iface=eth1 / net_tap0,iface=gl0 / "
+                            "virtio_user0,path=/tmp/vhost.sock / net_pcap0,rx_pcap=in.pcap / "
+                            "a PCI address like 0000:01:00.0)",
+                            *d));
       }
     }
     if (node["mac"]) {

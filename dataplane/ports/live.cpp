@@ -153,11 +153,11 @@ int run_live(const Config& cfg, const LiveOptions& options) {
     if (cfg.ports[p].device.empty() ||
         rte_eth_dev_get_port_by_name(name.c_str(), &shared.port_ids[p]) != 0) {
       fmt::print(stderr,
-                 "{}:{}:{}: error: port {}: no DPDK device '{}' (set device: to an af_packet, tap, "
-                 "virtio_user, pcap or PCI device)\n",
+                 "{}:{}:{}: error: port {}: device '{}' could not be attached (see the "
+                 "driver's message above)\n",
                  cfg.ports[p].mark.file, cfg.ports[p].mark.line, cfg.ports[p].mark.column,
                  port_role_name(p), cfg.ports[p].device);
-      return 2;
+      return 1;
     }
     rte_ether_addr mac{};
     rte_eth_macaddr_get(shared.port_ids[p], &mac);

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Sets gauntlet up on a fresh Debian 12 machine (as root), builds it, then optionally runs
+# the demo replay or the whole test suite:
+#   tools/setup.sh           install what is missing + build
+#   tools/setup.sh --demo    ... then replay pcaps/demo through rules/gauntlet.yaml
+#   tools/setup.sh --test    ... then run every test suite
+# Idempotent: apt-get runs only when a package is missing; meson reconfigures in place.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+# Exactly what the project needs: build, libraries, test tools, pcap generator.
+packages=(
+  build-essential g++ clang meson ninja-build pkg-config
+  dpdk libdpdk-dev libhyperscan-dev libpcap-dev libfmt-dev libyaml-cpp-dev libxxhash-dev
+  libgtest-dev libgmock-dev googletest
+  python3 python3-scapy iproute2 ethtool
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: packages are missing and this is not root; run as root (or with sudo)" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+build=${GAUNTLET_BUILD:-build}
+if [ ! -f "$build/build.ninja" ]; then
+  meson setup "$build" -Dwerror=true
+fi
+ninja -C "$build"
+
+case "${1:-}" in
+  --demo)
+    exec "$build/dataplane/gauntlet" --config rules/gauntlet.yaml --replay pcaps/demo \
+      --out out/demo --trace out/demo/trace.jsonl
+    ;;
+  --test)
+    exec meson test -C "$build" --print-errorlogs --num-processes "$(nproc)"
+    ;;
+  "") ;;
+  *)
+    echo "usage: tools/setup.sh [--demo|--test]" >&2
+    exit 2
+    ;;
+esac
