@@ -1,6 +1,7 @@
 // gauntlet [EAL options --] --config FILE [mode options]
 // The only place that may exit. Everything the user can get wrong (options, config,
 // input files) is checked before EAL starts, so a bad start never half-starts a dataplane.
+#include <chrono>
 #include <filesystem>
 #include <fmt/format.h>
 #include <string>
@@ -119,14 +120,33 @@ int main(int argc, char** argv) {
   if (int rc = parse_options(args, o); rc >= 0) return rc;
 
   std::vector<gauntlet::ConfigError> errors;
+  const auto load_start = std::chrono::steady_clock::now();
   auto cfg = gauntlet::load_config(o.config, errors);
+  const double load_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_start)
+          .count();
   for (const auto& e : errors) fmt::print(stderr, "{}\n", e.to_string());
   if (!cfg) return 2;
+  for (const auto& w : cfg->warnings) fmt::print(stderr, "{}\n", w);
+  // Large rule sets: say what loading them cost (compile times follow from build_tables).
+  if (const size_t rules = cfg->firewall.rules.size() + cfg->allowlist.rules.size(); rules >= 1000)
+    fmt::print(stderr, "gauntlet: {}: {} rules loaded and checked in {:.0f} ms\n", o.config, rules,
+               load_ms);
   if (o.check) {
+    for (const auto& n : cfg->notes) fmt::print(stderr, "{}\n", n);
     fmt::print("{}: ok\n", o.config);
     return 0;
   }
   if (o.replay_mode) {
+    // Live ports can take the device's MAC; a replayed port has no device to ask.
+    for (uint8_t p = 0; p < gauntlet::kPortCount; ++p) {
+      const auto& port = cfg->ports[p];
+      if (!port.mac_set) {
+        fmt::print(stderr, "{}:{}:{}: error: replay needs ports.{}.mac\n", port.mark.file,
+                   port.mark.line, port.mark.column, gauntlet::port_role_name(p));
+        return 2;
+      }
+    }
     if (std::string e = gauntlet::check_replay_inputs(o.replay); !e.empty()) {
       fmt::print(stderr, "gauntlet: {}\n", e);
       return 2;

@@ -41,6 +41,7 @@ from scapy.all import (  # noqa: F401  (scapy.all loads every layer binding)
     TCP,
     UDP,
 )
+from scapy.all import raw  # noqa: E402
 from scapy.layers.inet import in4_chksum
 from scapy.utils import checksum
 
@@ -65,6 +66,8 @@ POD11_MAC, POD11_IP = "02:00:00:00:02:0b", "10.0.0.11"
 POD12_MAC, POD12_IP = "02:00:00:00:02:0c", "10.0.0.12"  # not a static neighbour
 POD6_MAC, POD6_IP = "02:00:00:00:02:10", "fd00::10"
 
+GAP = "gap"  # a case list item (GAP, seconds) delays the packets after it
+NAT_IP = "198.51.100.2"  # the NAT gateway's public address (snat.address)
 CLIENT_A = "203.0.113.10"
 CLIENT_B = "203.0.113.66"
 CLIENT_C = "203.0.113.77"
@@ -480,7 +483,9 @@ class TcpConn:
     """
 
     def __init__(self, outside_ip, outside_port, pod_ip, pod_mac, pod_port,
-                 outside_isn, pod_isn, ttl_outside=56, v6=False):
+                 outside_isn, pod_isn, ttl_outside=56, v6=False, public_ip=None):
+        # public_ip: the pod's flow is NATed; the internet end addresses that instead.
+        self.public_ip = public_ip
         self.o_ip, self.o_port = outside_ip, outside_port
         self.p_ip, self.p_mac, self.p_port = pod_ip, pod_mac, pod_port
         self.o_seq, self.p_seq = outside_isn, pod_isn
@@ -492,7 +497,7 @@ class TcpConn:
         if from_pod_side:
             src, dst, ttl = self.p_ip, self.o_ip, 64
         else:
-            src, dst, ttl = self.o_ip, self.p_ip, self.ttl_outside
+            src, dst, ttl = self.o_ip, self.public_ip or self.p_ip, self.ttl_outside
         if self.v6:
             return IPv6(src=src, dst=dst, hlim=ttl)
         return IP(src=src, dst=dst, ttl=ttl, flags="DF", id=0)
@@ -558,12 +563,12 @@ def http_exchange(conn, host, body, v6=False):
     ]
 
 
-def dns_exchange(pod_ip, pod_mac, sport, qid, qname, answer):
-    """Pod resolves qname via 9.9.9.9; returns (query, answer) frames."""
+def dns_exchange(pod_ip, pod_mac, sport, qid, qname, answer, public_ip=NAT_IP):
+    """Pod resolves qname via 9.9.9.9 through the NAT; returns (query, answer) frames."""
     q = inn(from_pod(pod_mac, IP(src=pod_ip, dst="9.9.9.9", ttl=64) /
                      UDP(sport=sport, dport=53) /
                      DNS(id=qid, rd=1, qd=DNSQR(qname=qname, qtype="A"))))
-    a = out(from_internet(IP(src="9.9.9.9", dst=pod_ip, ttl=56) /
+    a = out(from_internet(IP(src="9.9.9.9", dst=public_ip, ttl=56) /
                           UDP(sport=53, dport=sport) /
                           DNS(id=qid, qr=1, rd=1, ra=1,
                               qd=DNSQR(qname=qname, qtype="A"),
@@ -596,7 +601,7 @@ def case_demo():
     # Outbound: the pod is the client, 93.184.216.34 the server.
     conn_out = TcpConn("93.184.216.34", 443, POD11_IP, POD11_MAC, 47000,
                        outside_isn=0x77777777, pod_isn=0x88888888,
-                       ttl_outside=55)
+                       ttl_outside=55, public_ip=NAT_IP)
     # Inbound to 10.0.0.12 before its MAC is known.
     conn_12 = TcpConn(CLIENT_C, 54100, POD12_IP, POD12_MAC, 80,
                       outside_isn=0x99999999, pod_isn=0xaaaaaaaa, ttl_outside=52)
@@ -648,8 +653,202 @@ def case_demo():
     pkts.append(out(from_internet(IP(src=CLIENT_B, dst=OUT_IP, ttl=49) /
                                   ICMP(type=8, code=0, id=0x0101, seq=2) /
                                   Raw(b"0123456789abcdef"))))
+    # The firewall at work: a blocked network, a port scan, an admin port closed on one
+    # pod by an earlier rule, and a node port that is open.
+    pkts.append(out(tcp_syn_to_pod(src=BAD_NET_HOST, sport=40100)))
+    pkts.append(out(tcp_syn_to_pod(src=SCANNER, sport=40400, dport=22)))
+    pkts.append(out(tcp_syn_to_pod(dst=POD11_IP, dport=8080, sport=40300)))
+    pkts.append(out(tcp_syn_to_pod(dport=30080, sport=40201)))
+    # The egress allow-list: a pod tries IRC (denied, logged), another resolves via an
+    # unapproved resolver (denied).
+    pkts.append(syn_from_pod(POD11_MAC, POD11_IP, IRC_SERVER, 6667, sport=46001))
+    pkts.append(inn(from_pod(POD10_MAC, IP(src=POD10_IP, dst="8.8.8.8", ttl=64) /
+                             UDP(sport=46004, dport=53) /
+                             Raw(b"\x12\x35\x01\x00\x00\x01" + bytes(6)))))
     return pkts
 
+
+
+# --------------------------------------------------------------------------
+# Firewall and egress allow-list (rules in rules/gauntlet.yaml)
+# --------------------------------------------------------------------------
+
+BAD_NET_HOST = "192.0.2.66"   # inside the blocked 192.0.2.0/24
+SCANNER = "203.0.113.99"
+IRC_SERVER = "198.18.0.5"     # no allow-list rule reaches it
+
+
+def syn_from_pod(src_mac, src, dst, dport, sport=46000, v6=False):
+    """A pod opening a TCP connection to the internet."""
+    l3 = IPv6(src=src, dst=dst, hlim=64) if v6 else IP(src=src, dst=dst, ttl=64, flags="DF", id=0)
+    return inn(from_pod(src_mac, l3 / TCP(sport=sport, dport=dport, flags="S", seq=7000000,
+                                          window=64240, options=SYN_OPTS)))
+
+
+def syn6_to_pod(dport, sport=41000):
+    """An IPv6 client opening a TCP connection to fd00::10."""
+    return out(from_internet(IPv6(src=CLIENT6, dst=POD6_IP, hlim=60) /
+                             TCP(sport=sport, dport=dport, flags="S", seq=3000000,
+                                 window=64240, options=SYN_OPTS)))
+
+
+def case_fw_deny_source():
+    """Ingress from the blocked 192.0.2.0/24 is denied; the same SYN from elsewhere passes."""
+    return [out(tcp_syn_to_pod(src=BAD_NET_HOST, sport=40100)),
+            out(tcp_syn_to_pod(src=CLIENT_A, sport=40101)),
+            out(tcp_syn_to_pod(src="192.0.2.255", sport=40102, dport=443)),
+            out(tcp_syn_to_pod(src="192.0.3.1", sport=40103))]
+
+
+def case_fw_port_range():
+    """node-ports allows 30000-32767 only: the edges pass, one below and above do not."""
+    return [out(tcp_syn_to_pod(sport=40200 + i, dport=port))
+            for i, port in enumerate((29999, 30000, 31000, 32767, 32768))]
+
+
+def case_fw_ipv6():
+    """IPv6 rules: fd00::/64 ports 80 and 443 pass, 22 is denied by default."""
+    return [syn6_to_pod(80, 41001), syn6_to_pod(443, 41002), syn6_to_pod(22, 41003),
+            out(from_internet(IPv6(src=CLIENT6, dst=POD6_IP, hlim=60) /
+                              ICMPv6EchoRequest(id=0x77, seq=1)))]
+
+
+def case_fw_egress_default_deny():
+    """Pods reach only approved destinations; the rest is denied (and logged) by default."""
+    return [syn_from_pod(POD11_MAC, POD11_IP, IRC_SERVER, 6667, sport=46001),
+            syn_from_pod(POD10_MAC, POD10_IP, "93.184.216.34", 443, sport=46002),
+            inn(from_pod(POD10_MAC, IP(src=POD10_IP, dst="9.9.9.9", ttl=64) /
+                         UDP(sport=46003, dport=53) / Raw(b"\x12\x34\x01\x00\x00\x01" + bytes(6)))),
+            inn(from_pod(POD10_MAC, IP(src=POD10_IP, dst="8.8.8.8", ttl=64) /
+                         UDP(sport=46004, dport=53) / Raw(b"\x12\x35\x01\x00\x00\x01" + bytes(6)))),
+            syn_from_pod(POD6_MAC, POD6_IP, "2001:db8:beef::1", 25, sport=46005, v6=True)]
+
+
+def case_fw_first_match():
+    """First match wins: no-admin-on-11 (deny) precedes admin-8080 (allow) for 10.0.0.11."""
+    return [out(tcp_syn_to_pod(dst=POD11_IP, dport=8080, sport=40300)),
+            out(tcp_syn_to_pod(dst=POD10_IP, dport=8080, sport=40301)),
+            out(tcp_syn_to_pod(dst=POD11_IP, dport=80, sport=40302))]
+
+
+# --------------------------------------------------------------------------
+# Conntrack and the NAT gateway (snat in rules/gauntlet.yaml: 198.51.100.2)
+# --------------------------------------------------------------------------
+
+API = "93.184.216.34"
+
+
+def udp_from_pod(mac, src, sport, dst, dport, payload=b"ping"):
+    """A UDP datagram a pod sends out."""
+    return inn(from_pod(mac, IP(src=src, dst=dst, ttl=64) / UDP(sport=sport, dport=dport) /
+                        Raw(payload)))
+
+
+def udp_to_public(src, sport, dport, payload=b"pong", ttl=56):
+    """A UDP datagram from the internet to the public address."""
+    return out(from_internet(IP(src=src, dst=NAT_IP, ttl=ttl) / UDP(sport=sport, dport=dport) /
+                             Raw(payload)))
+
+
+def case_snat_tcp():
+    """A pod's HTTPS connection through the NAT: handshake, data, FIN both ways."""
+    c = TcpConn(API, 443, POD10_IP, POD10_MAC, 40500, outside_isn=0x01020304,
+                pod_isn=0x0a0b0c0d, public_ip=NAT_IP)
+    return [c.pod("S", options=DEMO_SYN_OPTS), c.outside("SA", options=DEMO_SYN_OPTS),
+            c.pod("A"), c.pod("PA", b"\x16\x03\x01\x00\x05hello"),
+            c.outside("PA", b"\x16\x03\x03\x00\x05world"), c.pod("A"),
+            c.pod("FA"), c.outside("FA"), c.pod("A")]
+
+
+def case_snat_udp_dns():
+    """A DNS query leaves from the public address; the answer comes back to the pod."""
+    return dns_exchange(POD10_IP, POD10_MAC, 41000, 0x1234, "api.example.com", API)
+
+
+def case_snat_icmp_echo():
+    """A pod pings through the NAT: the echo identifier is mapped like a port."""
+    req = inn(from_pod(POD11_MAC, IP(src=POD11_IP, dst=API, ttl=64) /
+                       ICMP(type=8, id=0x4242, seq=1) / Raw(b"abcdefgh")))
+    rep = out(from_internet(IP(src=API, dst=NAT_IP, ttl=55) /
+                            ICMP(type=0, id=0x4242, seq=1) / Raw(b"abcdefgh")))
+    return [req, rep]
+
+
+def quoted(src, sport, dst, dport, proto="udp", payload=b"data"):
+    """The start of a packet as an ICMP error quotes it."""
+    l4 = UDP(sport=sport, dport=dport) / Raw(payload) if proto == "udp" else \
+        TCP(sport=sport, dport=dport, flags="A", seq=1000)
+    return raw(IP(src=src, dst=dst, ttl=63, flags="DF" if proto == "tcp" else 0) / l4)[:28]
+
+
+def case_snat_icmp_errors():
+    """Port unreachable and fragmentation needed about NATed flows, translated to the pod."""
+    probe = udp_from_pod(POD10_MAC, POD10_IP, 42000, "203.0.113.50", 123)
+    unreach = out(from_internet(IP(src="203.0.113.50", dst=NAT_IP, ttl=55) /
+                                ICMP(type=3, code=3) /
+                                Raw(quoted(NAT_IP, 42000, "203.0.113.50", 123))))
+    c = TcpConn(API, 443, POD10_IP, POD10_MAC, 40600, outside_isn=0x11, pod_isn=0x22,
+                public_ip=NAT_IP)
+    syn, synack, ack = c.pod("S", options=DEMO_SYN_OPTS), c.outside("SA", options=DEMO_SYN_OPTS), c.pod("A")
+    frag_needed = out(from_internet(IP(src=GW_IP, dst=NAT_IP, ttl=64) /
+                                    ICMP(type=3, code=4, nexthopmtu=1400) /
+                                    Raw(quoted(NAT_IP, 40600, API, 443, proto="tcp"))))
+    # An error about a flow nobody has: dropped.
+    orphan = out(from_internet(IP(src="203.0.113.50", dst=NAT_IP, ttl=55) / ICMP(type=3, code=3) /
+                               Raw(quoted(NAT_IP, 50000, "203.0.113.50", 123))))
+    return [probe, unreach, syn, synack, ack, frag_needed, orphan]
+
+
+def case_snat_eim():
+    """Endpoint-independent mapping: one pod port, two NTP servers, one public port."""
+    return [udp_from_pod(POD10_MAC, POD10_IP, 5000, "203.0.113.10", 123),
+            udp_from_pod(POD10_MAC, POD10_IP, 5000, "203.0.113.66", 123),
+            udp_to_public("203.0.113.10", 123, 5000),
+            udp_to_public("203.0.113.66", 123, 5000),
+            # Address-and-port-dependent filtering: a third host may not use the mapping.
+            udp_to_public("203.0.113.77", 123, 5000)]
+
+
+def case_conntrack_timeout():
+    """Flows expire on pcap time: a UDP answer 31 s after an unanswered query finds no flow."""
+    pkts = [udp_from_pod(POD10_MAC, POD10_IP, 43000, "203.0.113.10", 123),
+            udp_to_public("203.0.113.10", 123, 43000)]
+    late_query = udp_from_pod(POD11_MAC, POD11_IP, 43001, "203.0.113.10", 123)
+    late_answer = udp_to_public("203.0.113.10", 123, 43001)
+    return pkts + [late_query, (GAP, 31.0), late_answer]
+
+
+def case_conntrack_invalid():
+    """Packets that fit no state: a bare ACK, SYN+FIN, an unsolicited reply to the public address."""
+    bare_ack = out(from_internet(IP(src=CLIENT_A, dst=POD10_IP, ttl=56) /
+                                 TCP(sport=40700, dport=80, flags="A", seq=5, ack=6)))
+    syn_fin = out(from_internet(IP(src=CLIENT_A, dst=POD10_IP, ttl=56) /
+                                TCP(sport=40701, dport=80, flags="SF", seq=5)))
+    unsolicited = udp_to_public(CLIENT_A, 53, 4444)
+    echo_reply = out(from_internet(IP(src=CLIENT_A, dst=POD10_IP, ttl=56) / ICMP(type=0, id=9, seq=1)))
+    return [bare_ack, syn_fin, unsolicited, echo_reply]
+
+
+def case_snat_quota():
+    """max_ports_per_host 2 (case config): a pod's third mapping is refused, others still map."""
+    pkts = [udp_from_pod(POD10_MAC, POD10_IP, 44000 + i, "203.0.113.10", 123) for i in range(3)]
+    pkts.append(udp_from_pod(POD11_MAC, POD11_IP, 44000, "203.0.113.10", 123))
+    pkts.append(udp_to_public("203.0.113.10", 123, 44001))
+    return pkts
+
+
+def case_conntrack_table_full():
+    """Capacity 16 (case config): a SYN flood of 32 random sources fills the table; the
+    established connection keeps passing every packet."""
+    c = TcpConn(CLIENT_A, 40800, POD10_IP, POD10_MAC, 80, outside_isn=0x100, pod_isn=0x200)
+    pkts = [c.outside("S", options=DEMO_SYN_OPTS), c.pod("SA", options=DEMO_SYN_OPTS), c.outside("A")]
+    for i in range(32):
+        src = "203.0.%d.%d" % (114 + i // 200, (i * 37) % 250 + 1)
+        pkts.append(out(tcp_syn_to_pod(src=src, sport=20000 + i, seq=0x1000 + i)))
+        if i % 4 == 3:
+            pkts.append(c.outside("PA", b"GET /%d HTTP/1.1\r\nHost: pod\r\n\r\n" % i))
+            pkts.append(c.pod("A"))
+    return pkts
 
 # --------------------------------------------------------------------------
 # Writing
@@ -662,6 +861,20 @@ CASES = {
     "ttl-expired": case_ttl_expired,
     "malformed": case_malformed,
     "unresolved": case_unresolved,
+    "fw-deny-source": case_fw_deny_source,
+    "fw-port-range": case_fw_port_range,
+    "fw-ipv6": case_fw_ipv6,
+    "fw-egress-default-deny": case_fw_egress_default_deny,
+    "fw-first-match": case_fw_first_match,
+    "snat-tcp": case_snat_tcp,
+    "snat-udp-dns": case_snat_udp_dns,
+    "snat-icmp-echo": case_snat_icmp_echo,
+    "snat-icmp-errors": case_snat_icmp_errors,
+    "snat-eim": case_snat_eim,
+    "conntrack-timeout": case_conntrack_timeout,
+    "conntrack-invalid": case_conntrack_invalid,
+    "snat-quota": case_snat_quota,
+    "conntrack-table-full": case_conntrack_table_full,
     "demo": case_demo,
 }
 
@@ -672,10 +885,16 @@ def write_case(out_dir, name):
     case_dir = os.path.join(out_dir, name)
     os.makedirs(case_dir, exist_ok=True)
     per_port = {OUTSIDE: [], INSIDE: []}
-    for i, (port, pkt) in enumerate(tagged):
+    gap_us = 0
+    i = 0
+    for port, pkt in tagged:
+        if port == GAP:  # ("gap", seconds): later packets arrive that much later
+            gap_us += int(pkt * 1000000)
+            continue
         frame = pkt if isinstance(pkt, bytes) else bytes(pkt)
-        sec, usec = divmod(BASE_TIME_US + i * STEP_US, 1000000)
+        sec, usec = divmod(BASE_TIME_US + gap_us + i * STEP_US, 1000000)
         per_port[port].append((frame, sec, usec))
+        i += 1
     written = []
     for port in (OUTSIDE, INSIDE):
         path = os.path.join(case_dir, port + ".pcap")

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 # Exactly what the project needs: build, libraries, test tools, pcap generator.
 packages=(
   build-essential g++ clang meson ninja-build pkg-config
-  dpdk libdpdk-dev libhyperscan-dev libpcap-dev libfmt-dev libyaml-cpp-dev libxxhash-dev
+  dpdk dpdk-dev libdpdk-dev libhyperscan-dev libpcap-dev libfmt-dev libyaml-cpp-dev libxxhash-dev
   libgtest-dev libgmock-dev googletest
   python3 python3-scapy iproute2 ethtool
 )

@@ -7,6 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/acl/rule.h"
+#include "dataplane/conntrack/tcp_state.h"
+#include "dataplane/control/prefix.h"
 #include "dataplane/packet/headers.h"
 
 namespace gauntlet {
@@ -17,21 +20,6 @@ inline constexpr uint8_t kPortCount = static_cast<uint8_t>(PortRole::count);
 inline constexpr uint8_t kNoPort = 0xff;
 const char* port_role_name(uint8_t port) noexcept;
 std::optional<uint8_t> port_role_from_name(const std::string& name) noexcept;
-
-struct Prefix {
-  IpAddress address{};
-  uint8_t version = 0;  // 4 or 6
-  uint8_t length = 0;
-  bool contains(const IpAddress& a, uint8_t v) const noexcept;
-};
-std::string format_prefix(const Prefix& p);
-
-// Where in the config file a value came from, for errors found after parsing.
-struct SourceMark {
-  std::string file;
-  int line = 0;
-  int column = 0;
-};
 
 struct PortConfig {
   std::string device;  // DPDK device string; live mode only
@@ -58,6 +46,24 @@ struct NeighbourConfig {
   SourceMark mark;
 };
 
+struct ConntrackConfig {
+  uint32_t capacity = 65536;  // flows per worker
+  bool drop_invalid = true;   // packets that fit no state: conntrack:invalid (else pass untracked)
+  ConntrackTimeouts timeouts;
+};
+
+// The NAT gateway: flows from `from` prefixes leaving through the outside port get source
+// `address`. IPv4 only (NAT44).
+struct SnatConfig {
+  bool enabled = false;
+  IpAddress address{};
+  std::vector<Prefix> from;
+  uint16_t port_lo = 1024, port_hi = 65535;  // split evenly between workers
+  uint32_t max_ports_per_host = 1024;        // per protocol per worker; 0: no quota
+  bool endpoint_independent_filtering = false;
+  SourceMark mark;
+};
+
 struct Config {
   std::string path;
   uint32_t workers = 1;                // live mode worker lcores (replay runs one)
@@ -67,6 +73,15 @@ struct Config {
   bool port_present[kPortCount] = {false, false};
   std::vector<RouteConfig> routes;  // explicit routes; connected routes are implied
   std::vector<NeighbourConfig> neighbours;
+  // Ingress firewall (outside -> inside) and egress allow-list (inside -> outside). First
+  // match wins by position; the list's default applies when nothing matches.
+  AclList firewall{RuleAction::allow, {}};
+  AclList allowlist{RuleAction::deny, {}};
+  uint32_t max_rules = 65536;  // per list
+  ConntrackConfig conntrack;
+  SnatConfig snat;
+  std::vector<std::string> warnings;  // "file:line:col: warning: ..." (shadowed rules)
+  std::vector<std::string> notes;     // rule pairs that overlap with opposite actions
 };
 
 struct ConfigError {

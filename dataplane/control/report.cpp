@@ -39,16 +39,45 @@ void append_flow(std::string& s, const Record& r) {
     fmt::format_to(std::back_inserter(s), R"(,"sport":{},"dport":{})", r.src_port, r.dst_port);
 }
 
-void append_decision(std::string& s, const Record& r) {
-  const Step& last = r.steps[r.step_count - 1];
+// The printed id of the rule a step names: the config's id, or "default".
+std::string rule_name(const Step& st, const Record& r, const Tables& t) {
+  if (st.rule == kDefaultRule) return "default";
+  const int list = st.layer == Layer::firewall ? 0 : st.layer == Layer::allowlist ? 1 : -1;
+  if (list >= 0 && r.generation == t.generation && st.rule < t.acl[list].ids.size())
+    return t.acl[list].ids[st.rule];
+  return fmt::format("#{}", st.rule);  // a rule of a generation no longer loaded
+}
+
+void append_rule(std::string& s, const Step& st, const Record& r, const Tables& t) {
+  if (st.rule == kNoRule) return;
+  s += R"(,"rule":")";
+  s += rule_name(st, r, t);  // ids are [A-Za-z0-9_.:-]+ (config validation): no escaping
+  s += '"';
+}
+
+// `decisive`: the step to report. For a stop it is the last; for a logged pass, the rule
+// that asked for the log.
+void append_decision(std::string& s, const Record& r, const Tables& t, const Step& last) {
   fmt::format_to(std::back_inserter(s), R"(,"layer":"{}","verdict":"{}","reason":"{}")",
                  layer_name(last.layer), outcome_name(last.outcome), reason_name(last.reason));
-  if (last.rule != kNoRule) fmt::format_to(std::back_inserter(s), R"(,"rule":{})", last.rule);
+  append_rule(s, last, r, t);
   if (r.out_port < kPortCount)
     fmt::format_to(std::back_inserter(s), R"(,"out_port":"{}")", port_role_name(r.out_port));
   if (!(r.next_hop == IpAddress{}))
     fmt::format_to(std::back_inserter(s), R"(,"next_hop":"{}")",
                    format_ip(r.next_hop, r.ip_version == 6 ? 6 : 4));
+  if (r.has_flow) {
+    const char* state = r.flow_proto == 6
+                            ? tcp_state_name(static_cast<TcpState>(r.flow_state)).data()
+                        : r.flow_seen_reply ? "replied"
+                                            : "unreplied";
+    fmt::format_to(std::back_inserter(s), R"(,"flow":{{"state":"{}","dir":"{}"}})", state,
+                   flow_direction_name(static_cast<FlowDirection>(r.flow_dir)));
+  }
+  if (r.has_nat)
+    fmt::format_to(std::back_inserter(s), R"(,"nat":{{"internal":"{}:{}","external":"{}:{}"}})",
+                   format_ip(r.nat_internal, 4), r.nat_internal_port, format_ip(r.nat_external, 4),
+                   r.nat_external_port);
 }
 
 }  // namespace
@@ -62,10 +91,10 @@ std::string format_time(uint64_t time_ns) {
   return fmt::format("{}.{:06}Z", date, (time_ns % 1000000000u) / 1000u);
 }
 
-std::string trace_json(const Record& r) {
+std::string trace_json(const Record& r, const Tables& t) {
   std::string s = "{";
   append_flow(s, r);
-  append_decision(s, r);
+  append_decision(s, r, t, r.steps[r.step_count - 1]);
   s += R"(,"chain":[)";
   for (uint8_t i = 0; i < r.step_count; ++i) {
     const Step& st = r.steps[i];
@@ -73,24 +102,42 @@ std::string trace_json(const Record& r) {
                    layer_name(st.layer), outcome_name(st.outcome));
     if (st.reason != Reason::none)
       fmt::format_to(std::back_inserter(s), R"(,"reason":"{}")", reason_name(st.reason));
-    if (st.rule != kNoRule) fmt::format_to(std::back_inserter(s), R"(,"rule":{})", st.rule);
+    append_rule(s, st, r, t);
     s += "}";
   }
   s += "]}";
   return s;
 }
 
-std::string event_json(const Record& r) {
-  std::string s = R"({"event":"stop",)";
+std::string event_json(const Record& r, const Tables& t) {
+  // A stopped packet, or one a rule with `log: true` let through.
+  const bool stopped = r.steps[r.step_count - 1].outcome == Outcome::stop;
+  std::string s = stopped ? R"({"event":"stop",)" : R"({"event":"log",)";
   append_flow(s, r);
-  append_decision(s, r);
+  const Step* decisive = &r.steps[r.step_count - 1];
+  if (!stopped)
+    for (uint8_t i = 0; i < r.step_count; ++i)
+      if (r.steps[i].layer == Layer::firewall || r.steps[i].layer == Layer::allowlist)
+        decisive = &r.steps[i];
+  append_decision(s, r, t, *decisive);
   s += "}";
   return s;
 }
 
-Totals sum_counters(const std::vector<Worker*>& workers, uint64_t generation) {
+Totals sum_counters(const std::vector<Worker*>& workers, const Tables& tables) {
   Totals t;
-  t.generation = generation;
+  t.generation = tables.generation;
+  for (size_t list = 0; list < 2; ++list) {
+    const auto& ids = tables.acl[list].ids;
+    for (size_t i = 0; i <= ids.size(); ++i) {
+      uint64_t hits = 0;
+      for (const Worker* w : workers) {
+        const RuleCounters& rc = w->rule_hits[list];
+        hits += rc.hits[i < ids.size() ? i : rc.size - 1].get();
+      }
+      t.rule_hits[list].push_back({i < ids.size() ? ids[i] : "default", hits});
+    }
+  }
   for (const Worker* w : workers) {
     const WorkerCounters& k = w->counters;
     for (size_t d = 0; d < kDirections; ++d) {
@@ -135,6 +182,7 @@ std::string summary_table(const Totals& t) {
                    "seen", "passed", "forwarded", "answered", "consumed", "stopped", "top reasons");
   for (size_t d = 0; d < kDirections; ++d) {
     for (size_t l = 0; l < kLayers; ++l) {
+      if (!(kLayerDirections[l] & (1u << d))) continue;
       const uint64_t* o = t.outcomes[d][l];
       uint64_t seen = 0;
       for (size_t i = 0; i < kOutcomes; ++i) seen += o[i];
@@ -142,6 +190,19 @@ std::string summary_table(const Totals& t) {
                        kLayerNames[l], seen, o[0], o[1], o[2], o[3], o[4],
                        top_reasons(t, d, static_cast<Layer>(l), 3));
     }
+  }
+  // The busiest rules of each list, so a summary answers "which rule did that".
+  for (size_t list = 0; list < 2; ++list) {
+    std::vector<std::pair<uint64_t, std::string>> hit;
+    for (const auto& [id, hits] : t.rule_hits[list])
+      if (hits) hit.push_back({hits, id});
+    if (hit.empty()) continue;
+    std::stable_sort(hit.begin(), hit.end(), [](auto& a, auto& b) { return a.first > b.first; });
+    s += fmt::format("{} rule hits:", list == 0 ? "firewall" : "allowlist");
+    for (size_t i = 0; i < hit.size() && i < 8; ++i)
+      s += fmt::format("{} {} {}", i ? "," : "", hit[i].second, hit[i].first);
+    if (hit.size() > 8) s += fmt::format(", ... ({} rules hit)", hit.size());
+    s += "\n";
   }
   return s;
 }
@@ -171,11 +232,20 @@ std::string summary_json(const Totals& t) {
       s += "}}";
     }
   }
-  s += "]}\n";
+  s += "]";
+  for (size_t list = 0; list < 2; ++list) {
+    fmt::format_to(std::back_inserter(s), R"(,"{}_rules":[)", list == 0 ? "firewall" : "allowlist");
+    for (size_t i = 0; i < t.rule_hits[list].size(); ++i)
+      fmt::format_to(std::back_inserter(s), R"({}{{"id":"{}","hits":{}}})", i ? "," : "",
+                     t.rule_hits[list][i].first, t.rule_hits[list][i].second);
+    s += "]";
+  }
+  s += "}\n";
   return s;
 }
 
-size_t drain_records(const std::vector<Worker*>& workers, FILE* trace, FILE* events) {
+size_t drain_records(const std::vector<Worker*>& workers, FILE* trace, FILE* events,
+                     const Tables& tables) {
   size_t handled = 0;
   Record r;
   for (Worker* w : workers) {
@@ -183,10 +253,10 @@ size_t drain_records(const std::vector<Worker*>& workers, FILE* trace, FILE* eve
       ++handled;
       switch (r.kind) {
         case RecordKind::trace:
-          if (trace) fmt::print(trace, "{}\n", trace_json(r));
+          if (trace) fmt::print(trace, "{}\n", trace_json(r, tables));
           break;
         case RecordKind::event:
-          if (events) fmt::print(events, "{}\n", event_json(r));
+          if (events) fmt::print(events, "{}\n", event_json(r, tables));
           break;
         case RecordKind::neighbour_learned:
           // A full inbound ring only delays learning: the other worker solicits again.

@@ -12,8 +12,9 @@
 namespace gauntlet {
 
 std::string format_time(uint64_t time_ns);  // ISO 8601 UTC with microseconds
-std::string trace_json(const Record& r);
-std::string event_json(const Record& r);
+// `tables` names the rules (records carry rule indexes of tables->generation).
+std::string trace_json(const Record& r, const Tables& tables);
+std::string event_json(const Record& r, const Tables& tables);
 
 // Counters summed over all workers at one moment.
 struct Totals {
@@ -22,14 +23,17 @@ struct Totals {
   uint64_t rx[kPortCount] = {}, tx[kPortCount] = {}, tx_dropped[kPortCount] = {};
   uint64_t records_lost = 0;
   uint64_t generation = 0;
+  // Per ACL list (by Direction): (rule id, hits) in rule order, then ("default", hits).
+  std::vector<std::pair<std::string, uint64_t>> rule_hits[2];
 };
-Totals sum_counters(const std::vector<Worker*>& workers, uint64_t generation);
+Totals sum_counters(const std::vector<Worker*>& workers, const Tables& tables);
 
 std::string summary_table(const Totals& t);
 std::string summary_json(const Totals& t);
 
 // Drains the workers' rings: writes trace/event lines to the open files (either may be
 // null) and fans learned neighbours out to the other workers. Returns records handled.
-size_t drain_records(const std::vector<Worker*>& workers, FILE* trace, FILE* events);
+size_t drain_records(const std::vector<Worker*>& workers, FILE* trace, FILE* events,
+                     const Tables& tables);
 
 }  // namespace gauntlet

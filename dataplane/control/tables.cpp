@@ -98,6 +98,36 @@ std::unique_ptr<Tables> build_tables(const Config& cfg, uint64_t generation,
     if (!add_route(*t, r.prefix, hop, error)) return nullptr;
   }
   t->static_neighbours = cfg.neighbours;
+  t->conntrack = cfg.conntrack;
+  t->snat = cfg.snat;
+  // The public address is gauntlet's on the outside port: ARP for it is answered.
+  if (cfg.snat.enabled && t->owner_of(cfg.snat.address, 4) == kNoPort) {
+    if (t->owned_count == kMaxOwnedAddresses) {
+      error = fmt::format("more than {} owned addresses", kMaxOwnedAddresses);
+      return nullptr;
+    }
+    t->owned[t->owned_count++] = {cfg.snat.address, 4, static_cast<uint8_t>(PortRole::outside)};
+  }
+  const AclList* lists[2] = {&cfg.firewall, &cfg.allowlist};
+  for (int d = 0; d < 2; ++d) {
+    CompiledAcl& acl = t->acl[d];
+    acl.default_action = lists[d]->default_action;
+    for (const AclRule& r : lists[d]->rules) {
+      acl.verdicts.push_back(static_cast<uint8_t>((r.action == RuleAction::allow ? kAclAllow : 0) |
+                                                  (r.log ? kAclLog : 0)));
+      acl.ids.push_back(r.id);
+    }
+    const char* layer = d == 0 ? "firewall" : "allowlist";
+    acl.classifier =
+        AclClassifier::build(lists[d]->rules, fmt::format("{}_g{}", layer, generation), error);
+    if (!acl.classifier) {
+      error = fmt::format("{}: {}", layer, error);
+      return nullptr;
+    }
+    if (!lists[d]->rules.empty())
+      fmt::print(stderr, "gauntlet: {}: {} rules compiled in {:.1f} ms\n", layer,
+                 lists[d]->rules.size(), acl.classifier->build_seconds() * 1e3);
+  }
   return t;
 }
 

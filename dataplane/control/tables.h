@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/acl/classifier.h"
 #include "dataplane/control/config.h"
 
 struct rte_lpm;
@@ -38,6 +39,15 @@ struct PortTable {
   std::vector<Prefix> prefixes;  // connected prefixes
 };
 
+// A rule list compiled for one direction: the classifier and what each rule decides.
+struct CompiledAcl {
+  std::unique_ptr<AclClassifier> classifier;
+  std::vector<uint8_t> verdicts;  // per rule: kAclAllow / kAclLog bits
+  std::vector<std::string> ids;   // for traces and events (control core)
+  RuleAction default_action = RuleAction::allow;
+};
+inline constexpr uint8_t kAclAllow = 1, kAclLog = 2;
+
 class Tables {
  public:
   ~Tables();
@@ -53,6 +63,9 @@ class Tables {
   std::vector<NeighbourConfig> static_neighbours;
   rte_lpm* lpm4 = nullptr;
   rte_lpm6* lpm6 = nullptr;
+  CompiledAcl acl[2];         // by Direction: ingress firewall, egress allow-list
+  ConntrackConfig conntrack;  // policy and timeouts
+  SnatConfig snat;            // the NAT gateway (snat.enabled)
   // rte_lpm has no depth 0: a default route (/0) lives here, indexed by version == 6.
   int32_t default_hop[2] = {-1, -1};
 

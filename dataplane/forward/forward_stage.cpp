@@ -1,7 +1,9 @@
 // Forward stage: static routing between the ports. Longest-prefix match on the
-// destination, TTL / hop limit decremented (ICMP time-exceeded when it runs out), next-hop
-// MAC from the worker's neighbour cache. An unresolved next hop costs the packet: its mbuf
-// becomes the ARP request / neighbour solicitation that resolves the next one.
+// destination (after NAT), TTL / hop limit decremented, next-hop MAC from the worker's
+// neighbour cache. The TTL check itself runs earlier (ttl_stage, before flows are created
+// and NAT rewrites anything), so an ICMP time-exceeded quotes the packet as it arrived. An
+// unresolved next hop costs the packet: its mbuf becomes the ARP request / neighbour solicitation
+// that resolves the next one.
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
@@ -65,23 +67,29 @@ void rewrite(rte_mbuf* m, PacketContext& c, const MacAddress& src, const MacAddr
 
 }  // namespace
 
+void ttl_stage(Worker& w, Burst& b) noexcept {
+  for (uint16_t i = 0; i < b.count; ++i) {
+    PacketContext& c = b.ctx[i];
+    if (!c.final && c.parsed.ip_version != 0 && c.parsed.ttl <= 1) expire(*w.tables, b.mbufs[i], c);
+  }
+}
+
 void forward_stage(Worker& w, Burst& b) noexcept {
   const Tables& t = *w.tables;
   for (uint16_t i = 0; i < b.count; ++i) {
     PacketContext& c = b.ctx[i];
     if (c.final) continue;
+    // NAT may have rewritten the destination: read it from the packet, not the parse.
     const ParsedPacket& p = c.parsed;
     rte_mbuf* m = b.mbufs[i];
-    const NextHop* route = t.route(p.dst, p.ip_version);
+    const uint8_t* l3 = rte_pktmbuf_mtod_offset(m, const uint8_t*, p.l3_offset);
+    const IpAddress dst = p.ip_version == 4 ? IpAddress::v4(l3 + 16) : IpAddress::v6(l3 + 24);
+    const NextHop* route = t.route(dst, p.ip_version);
     if (!route) {
       c.decide(Layer::forward, Outcome::stop, Reason::forward_no_route);
       continue;
     }
-    if (p.ttl <= 1) {
-      expire(t, m, c);
-      continue;
-    }
-    const IpAddress& hop = route->has_gateway ? route->gateway : p.dst;
+    const IpAddress& hop = route->has_gateway ? route->gateway : dst;
     const MacAddress* mac = w.neighbours.lookup(route->port, hop, p.ip_version);
     if (!mac) {
       solicit(t, m, c, route->port, hop);

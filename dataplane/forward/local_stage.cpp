@@ -58,7 +58,8 @@ void local_stage(Worker& w, Burst& b) noexcept {
   const Tables& t = *w.tables;
   for (uint16_t i = 0; i < b.count; ++i) {
     PacketContext& c = b.ctx[i];
-    if (c.final || c.parsed.ip_version == 0) continue;
+    // Packets of a flow (replies to the NAT address included) are not for gauntlet itself.
+    if (c.final || c.parsed.ip_version == 0 || c.flow) continue;
     const ParsedPacket& p = c.parsed;
     if (is_multicast_or_broadcast(p)) {
       c.decide(Layer::local, Outcome::consume, Reason::local_multicast_ignored);

@@ -12,8 +12,20 @@ struct rte_mbuf;
 
 namespace gauntlet {
 
+struct FlowEntry;
+
+// What conntrack made of a packet, for the layers after it.
+enum class Tracking : uint8_t {
+  none,       // not looked at (not IP, or decided before conntrack)
+  new_flow,   // no flow yet: judged by the firewall, then created (conntrack_commit)
+  tracked,    // belongs to a flow; `flow` and `flow_dir` are set
+  related,    // an ICMP error about a flow (`flow` set; the quoted packet is its)
+  untracked,  // conntrack does not follow it (later fragments, other protocols)
+};
+
 inline constexpr uint16_t kBurstSize = 32;
 inline constexpr uint32_t kNoRule = 0xffffffffu;
+inline constexpr uint32_t kDefaultRule = 0xfffffffeu;  // the list's default decided
 inline constexpr uint8_t kMaxSteps = 8;
 
 // One layer's decision about one packet.
@@ -33,7 +45,12 @@ struct PacketContext {
   Direction direction = Direction::ingress;
   uint8_t step_count = 0;
   bool final = false;
+  bool log = false;      // a matching rule asked for an event even though it passed
   IpAddress next_hop{};  // forward: the neighbour the packet was sent to
+  Tracking tracking = Tracking::none;
+  uint8_t flow_dir = 0;      // FlowDirection of the packet within `flow`
+  bool flow_judged = false;  // its flow was judged under the current generation: no firewall
+  FlowEntry* flow = nullptr;
   Step steps[kMaxSteps];
 
   // Appends a decision. `pass` keeps the packet going; every other outcome is final.

@@ -28,6 +28,21 @@ void fill_record(Record& r, RecordKind kind, const PacketContext& c, uint32_t fr
   r.dst = p.dst;
   r.next_hop = c.next_hop;
   for (uint8_t s = 0; s < c.step_count; ++s) r.steps[s] = c.steps[s];
+  r.has_flow = c.flow != nullptr;
+  if (!c.flow) return;
+  const FlowEntry& e = *c.flow;
+  r.flow_proto = e.key.proto;
+  r.flow_state = e.state;
+  r.flow_dir = c.flow_dir;
+  r.flow_seen_reply = e.seen_reply;
+  r.has_nat = e.nat() == NatKind::source;
+  if (r.has_nat) {
+    const FlowEndpoint internal = e.original_source();
+    r.nat_internal = internal.addr;
+    r.nat_internal_port = internal.port;
+    r.nat_external = e.nat_addr;
+    r.nat_external_port = e.nat_port;
+  }
 }
 
 namespace {
@@ -38,6 +53,11 @@ void reset(PacketContext& c) noexcept {
   c.step_count = 0;
   c.final = false;
   c.next_hop = IpAddress{};
+  c.log = false;
+  c.tracking = Tracking::none;
+  c.flow = nullptr;
+  c.flow_dir = 0;
+  c.flow_judged = false;
 }
 
 void record(Worker& w, RecordKind kind, const PacketContext& c, uint32_t frame_length) noexcept {
@@ -54,14 +74,14 @@ void dispose(Worker& w, Burst& b, const uint32_t* frame_lengths) noexcept {
     // must still not leak the mbuf.
     if (!c.final) c.decide(Layer::forward, Outcome::stop, Reason::forward_no_route);
     const size_t dir = static_cast<size_t>(c.direction);
-    for (uint8_t s = 0; s < c.step_count; ++s)
-      k.outcomes[dir][static_cast<size_t>(c.steps[s].layer)]
-                [static_cast<size_t>(c.steps[s].outcome)]
-                    .add();
+    for (uint8_t s = 0; s < c.step_count; ++s) {
+      const Step& st = c.steps[s];
+      k.outcomes[dir][static_cast<size_t>(st.layer)][static_cast<size_t>(st.outcome)].add();
+      k.reasons[dir][static_cast<size_t>(st.reason)].add();
+    }
     const Step& last = c.last();
-    k.reasons[dir][static_cast<size_t>(last.reason)].add();
     if (w.trace) record(w, RecordKind::trace, c, frame_lengths[i]);
-    if (last.outcome == Outcome::stop) record(w, RecordKind::event, c, frame_lengths[i]);
+    if (last.outcome == Outcome::stop || c.log) record(w, RecordKind::event, c, frame_lengths[i]);
     if (c.out_port < kPortCount) {
       const uint8_t port = c.out_port;
       w.tx_time[port][w.tx_count[port]] = c.time_ns;
@@ -83,7 +103,12 @@ void run_pipeline(Worker& w, Burst& b) noexcept {
   }
   parse_stage(w, b);
   neighbour_stage(w, b);
+  conntrack_stage(w, b);
   local_stage(w, b);
+  firewall_stage(w, b);
+  ttl_stage(w, b);
+  conntrack_commit_stage(w, b);
+  nat_stage(w, b);
   forward_stage(w, b);
   dispose(w, b, frame_lengths);
 }

@@ -29,6 +29,12 @@ struct Record {
   uint64_t generation = 0;
   IpAddress src{}, dst{}, next_hop{};
   MacAddress mac{};  // neighbour_learned: the learned MAC (address in src)
+  // The packet's flow, when it has one: its state after this packet and its NAT mapping.
+  bool has_flow = false;
+  bool has_nat = false;
+  uint8_t flow_proto = 0, flow_state = 0, flow_dir = 0, flow_seen_reply = 0;
+  uint16_t nat_internal_port = 0, nat_external_port = 0;
+  IpAddress nat_internal{}, nat_external{};
   Step steps[kMaxSteps];
 };
 

@@ -8,10 +8,15 @@
 
 namespace gauntlet {
 
-void parse_stage(Worker& w, Burst& b) noexcept;      // packet/parse_stage.cpp
-void neighbour_stage(Worker& w, Burst& b) noexcept;  // neighbour/neighbour_stage.cpp
-void local_stage(Worker& w, Burst& b) noexcept;      // forward/local_stage.cpp
-void forward_stage(Worker& w, Burst& b) noexcept;    // forward/forward_stage.cpp
+void parse_stage(Worker& w, Burst& b) noexcept;             // packet/parse_stage.cpp
+void neighbour_stage(Worker& w, Burst& b) noexcept;         // neighbour/neighbour_stage.cpp
+void conntrack_stage(Worker& w, Burst& b) noexcept;         // conntrack/conntrack_stage.cpp
+void local_stage(Worker& w, Burst& b) noexcept;             // forward/local_stage.cpp
+void firewall_stage(Worker& w, Burst& b) noexcept;          // firewall/firewall_stage.cpp
+void ttl_stage(Worker& w, Burst& b) noexcept;               // forward/forward_stage.cpp
+void conntrack_commit_stage(Worker& w, Burst& b) noexcept;  // conntrack/conntrack_commit.cpp
+void nat_stage(Worker& w, Burst& b) noexcept;               // nat/nat_stage.cpp
+void forward_stage(Worker& w, Burst& b) noexcept;           // forward/forward_stage.cpp
 
 // Runs every stage over `b`, then counts, records and stages each packet for TX (or frees
 // it). Packets must have in_port, direction, time_ns and sequence set.

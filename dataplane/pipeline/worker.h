@@ -5,8 +5,11 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 
+#include "dataplane/conntrack/flow_table.h"
 #include "dataplane/control/tables.h"
+#include "dataplane/nat/port_allocator.h"
 #include "dataplane/neighbour/neighbour_table.h"
 #include "dataplane/pipeline/context.h"
 #include "dataplane/pipeline/record.h"
@@ -31,19 +34,36 @@ inline constexpr size_t kReasons = static_cast<size_t>(Reason::count);
 
 struct WorkerCounters {
   Counter outcomes[kDirections][kLayers][kOutcomes];
-  Counter reasons[kDirections][kReasons];  // the reason of each packet's final decision
+  Counter reasons[kDirections][kReasons];  // every step's reason (passes included)
   Counter rx[kPortCount];
   Counter tx[kPortCount];
   Counter tx_dropped[kPortCount];  // the port refused them (queue full)
   Counter records_lost;            // to_control ring full: trace/event lines lost
+  Counter flows_created;
+  Counter flows_expired;
+};
+
+// Hits per rule of one ACL list; the last slot counts the list's default.
+struct RuleCounters {
+  explicit RuleCounters(uint32_t rules) : hits(new Counter[rules + 1]), size(rules + 1) {}
+  std::unique_ptr<Counter[]> hits;
+  uint32_t size;
 };
 
 inline constexpr uint16_t kTxStage = 2 * kBurstSize;
 inline constexpr uint32_t kRecordRingSize = 8192;
 
 struct alignas(64) Worker {
-  Worker(uint8_t id_, uint32_t neighbour_capacity)
-      : id(id_), neighbours(neighbour_capacity), to_control(kRecordRingSize), from_control(1024) {}
+  // Sizes everything from `cfg`; worker `id` of `workers` owns that slice of SNAT ports.
+  Worker(uint8_t id_, const Config& cfg, uint32_t workers)
+      : id(id_),
+        neighbours(cfg.neighbour_capacity),
+        rule_hits{RuleCounters(cfg.max_rules), RuleCounters(cfg.max_rules)},
+        flows(cfg.conntrack.capacity),
+        nat({worker_port_slice({cfg.snat.port_lo, cfg.snat.port_hi}, id_, workers),
+             cfg.snat.max_ports_per_host}),
+        to_control(kRecordRingSize),
+        from_control(1024) {}
 
   uint8_t id;
   uint16_t queue = 0;
@@ -51,6 +71,10 @@ struct alignas(64) Worker {
   const Tables* tables = nullptr;  // this loop iteration's generation (RCU-protected)
   NeighbourTable neighbours;
   WorkerCounters counters;
+  RuleCounters rule_hits[2];      // by Direction: firewall, allow-list
+  FlowTable flows;                // this worker's conntrack shard
+  PortAllocator nat;              // this worker's slice of SNAT ports
+  uint64_t clock_ns = 0;          // the latest dataplane time seen (drives expiry)
   SpscRing<Record> to_control;    // traces, events, learned neighbours
   SpscRing<Record> from_control;  // neighbours learned by other workers
 

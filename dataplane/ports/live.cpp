@@ -82,7 +82,7 @@ int worker_loop(void* arg) {
       run_pipeline(w, burst);
       flush_tx(w, s);
     }
-    if (a.control_duties && ++idle % 1024 == 0) drain_records(*a.all, a.trace, a.events);
+    if (a.control_duties && ++idle % 1024 == 0) drain_records(*a.all, a.trace, a.events, *w.tables);
   }
   s.published->offline(w.id);
   return 0;
@@ -203,7 +203,7 @@ int run_live(const Config& cfg, const LiveOptions& options) {
   std::vector<Worker*> all;
   std::vector<WorkerArgs> args(worker_count);
   for (unsigned i = 0; i < worker_count; ++i) {
-    workers.push_back(std::make_unique<Worker>(static_cast<uint8_t>(i), cfg.neighbour_capacity));
+    workers.push_back(std::make_unique<Worker>(static_cast<uint8_t>(i), cfg, worker_count));
     workers.back()->queue = static_cast<uint16_t>(i);
     workers.back()->trace = trace != nullptr;
     workers.back()->tables = published.current();
@@ -231,14 +231,15 @@ int run_live(const Config& cfg, const LiveOptions& options) {
     for (unsigned i = 0; i < worker_count; ++i)
       rte_eal_remote_launch(worker_loop, &args[i], lcores[i]);
     while (!g_stop.load(std::memory_order_relaxed)) {
-      if (drain_records(all, trace.get(), events_out) == 0) rte_delay_us_sleep(1000);
+      if (drain_records(all, trace.get(), events_out, *published.current()) == 0)
+        rte_delay_us_sleep(1000);
       if (deadline && rte_rdtsc() > deadline) g_stop.store(true);
     }
     rte_eal_mp_wait_lcore();
   }
-  drain_records(all, trace.get(), events_out);
+  drain_records(all, trace.get(), events_out, *published.current());
   for (uint8_t p = 0; p < kPortCount; ++p) rte_eth_dev_stop(shared.port_ids[p]);
-  fmt::print("{}", summary_table(sum_counters(all, published.current()->generation)));
+  fmt::print("{}", summary_table(sum_counters(all, *published.current())));
   for (uint8_t p = 0; p < kPortCount; ++p) rte_eth_dev_close(shared.port_ids[p]);
   return 0;
 }

@@ -70,8 +70,7 @@ struct Input {
 
 class Replay {
  public:
-  Replay(const Config& cfg, const ReplayOptions& o)
-      : cfg_(cfg), options_(o), worker_(0, cfg.neighbour_capacity) {}
+  Replay(const Config& cfg, const ReplayOptions& o) : cfg_(cfg), options_(o), worker_(0, cfg, 1) {}
 
   int run();
 
@@ -148,7 +147,7 @@ void Replay::process_burst() {
   burst_.count = 0;
   flush_tx();
   std::vector<Worker*> workers{&worker_};
-  drain_records(workers, trace_.get(), events_.get());
+  drain_records(workers, trace_.get(), events_.get(), *worker_.tables);
 }
 
 int Replay::run() {
@@ -223,7 +222,7 @@ int Replay::run() {
       return 1;
     }
   }
-  const Totals totals = sum_counters({&worker_}, worker_.tables->generation);
+  const Totals totals = sum_counters({&worker_}, *worker_.tables);
   std::string table = summary_table(totals);
   if (oversize_)
     table += fmt::format("replay: {} packets larger than {} bytes were skipped\n", oversize_,

@@ -57,6 +57,19 @@ else
   echo "ok: both errors of a config with two are reported"
 fi
 
+sed '/mac: 02:00:00:00:00:02/d' "$cfg" >"$tmp/nomac.yaml"
+expect 2 "^$tmp/nomac.yaml:[0-9]+:5: error: replay needs ports.inside.mac" -- "$bin" --config "$tmp/nomac.yaml" --replay "$root/pcaps/demo"
+# A bad firewall rule: nothing starts.
+cat >"$tmp/fw.yaml" <<'YAML'
+ports:
+  outside: { mac: 02:00:00:00:00:01, addresses: [198.51.100.1/24] }
+  inside: { mac: 02:00:00:00:00:02, addresses: [10.0.0.1/24] }
+firewall:
+  rules:
+    - { id: web, action: allow, proto: tcp, dst_port: 90-80 }
+YAML
+expect 2 "^$tmp/fw.yaml:6:55: error: dst_port range 90-80 is upside down" -- "$bin" --config "$tmp/fw.yaml" --replay "$root/pcaps/demo"
+
 # Options.
 expect 2 "unknown option '--bogus'" -- "$bin" --config "$cfg" --bogus
 expect 2 "--config FILE is required" -- "$bin" --replay "$root/pcaps/demo"

@@ -1,0 +1,161 @@
+// Conntrack, fast path: every IP packet is looked up in the worker's flow table (keys and
+// bucket prefetches first, lookups second). A packet of a known flow advances the flow's
+// state and skips the firewall when the flow was judged under the current generation;
+// a packet of no flow is marked new and judged by the firewall before conntrack_commit
+// creates its flow. ICMP errors belong to the flow of the packet they quote.
+#include <rte_mbuf.h>
+
+#include "dataplane/conntrack/flow_timeouts.h"
+#include "dataplane/nat/icmp_inner.h"
+#include "dataplane/pipeline/stages.h"
+
+namespace gauntlet {
+
+namespace {
+
+constexpr uint32_t kExpiryWorkPerBurst = 256;
+constexpr uint32_t kExpiryRounds = 32;  // 8192 slots/nodes: two turns of the wheel
+
+void expire_flows(Worker& w, uint64_t now) noexcept {
+  auto on_expire = [&](FlowEntry& e) {
+    if (e.nat() == NatKind::source)
+      if (auto p = nat_protocol_of(e.key.proto)) w.nat.release(*p, e.nat_port);
+    w.counters.flows_expired.add();
+  };
+  // Bounded work per burst; a clock jump (the first packet, a gap in a replay) takes a few
+  // rounds of one wheel turn at most, and must be over before the burst's lookups.
+  for (uint32_t round = 0; round < kExpiryRounds; ++round) {
+    w.flows.expire(now, kExpiryWorkPerBurst, on_expire);
+    if (w.flows.expiry_caught_up()) break;
+  }
+}
+
+bool is_echo_request(const ParsedPacket& p) noexcept {
+  return p.icmp_type == (p.ip_version == 4 ? 8 : 128);
+}
+
+// A packet with no flow: may it start one?
+void miss(Worker& w, PacketContext& c) noexcept {
+  const ParsedPacket& p = c.parsed;
+  const Tables& t = *w.tables;
+  if (t.snat.enabled && p.ip_version == 4 && p.dst == t.snat.address &&
+      c.direction == Direction::ingress && !(is_icmp_proto(p.l4_proto) && is_echo_request(p))) {
+    // Nothing inside asked for this: an unsolicited packet to the public address.
+    c.decide(Layer::nat, Outcome::stop, Reason::nat_no_mapping);
+    return;
+  }
+  // TCP flows start with a SYN: no mid-stream pickup (Linux's nf_conntrack_tcp_loose=0).
+  const bool starts_flow = p.l4_proto == 6 ? tcp_flag_class(p.tcp_flags) == TcpFlagClass::syn
+                           : is_icmp_proto(p.l4_proto) ? is_echo_request(p)
+                                                       : true;
+  if (!starts_flow) {
+    if (t.conntrack.drop_invalid) {
+      c.decide(Layer::conntrack, Outcome::stop, Reason::conntrack_invalid);
+    } else {
+      c.tracking = Tracking::untracked;
+      c.decide(Layer::conntrack, Outcome::pass, Reason::conntrack_untracked);
+    }
+    return;
+  }
+  c.tracking = Tracking::new_flow;
+  c.decide(Layer::conntrack, Outcome::pass, Reason::conntrack_new);
+}
+
+void hit(Worker& w, PacketContext& c, FlowMatch m, uint32_t frame_length) noexcept {
+  FlowEntry& e = *m.entry;
+  const ParsedPacket& p = c.parsed;
+  const Tables& t = *w.tables;
+  // A NATed flow leaves through its original tuple and is answered through the translated
+  // one; a reply sent straight to the pod's own address skipped the NAT: not ours to pass.
+  if (e.nat() == NatKind::source && m.via_translation != (m.direction == FlowDirection::reply)) {
+    c.decide(Layer::nat, Outcome::stop, Reason::nat_bypass);
+    return;
+  }
+  if (p.l4_proto == 6) {
+    const TcpState next = tcp_next_state(static_cast<TcpState>(e.state), m.direction, p.tcp_flags);
+    if (next == TcpState::invalid && t.conntrack.drop_invalid) {
+      c.decide(Layer::conntrack, Outcome::stop, Reason::conntrack_invalid);
+      return;
+    }
+    if (next != TcpState::invalid) e.state = static_cast<uint8_t>(next);
+  }
+  if (m.direction == FlowDirection::reply) e.seen_reply = 1;
+  w.flows.set_expiry(e, c.time_ns + flow_timeout_ns(t.conntrack.timeouts, e));
+  e.account(m.direction, frame_length);
+  c.flow = &e;
+  c.flow_dir = static_cast<uint8_t>(m.direction);
+  c.tracking = Tracking::tracked;
+  // A flow judged by an older generation's rules is judged again (original direction).
+  c.flow_judged = e.generation == t.generation || m.direction == FlowDirection::reply;
+  c.decide(Layer::conntrack, Outcome::pass,
+           m.direction == FlowDirection::original ? Reason::conntrack_established
+                                                  : Reason::conntrack_reply);
+}
+
+}  // namespace
+
+void conntrack_stage(Worker& w, Burst& b) noexcept {
+  PacketKey keys[kBurstSize];
+  FlowHash hashes[kBurstSize];
+  bool looked_up[kBurstSize] = {};
+  bool related[kBurstSize] = {};
+  for (uint16_t i = 0; i < b.count; ++i) {
+    PacketContext& c = b.ctx[i];
+    w.clock_ns = std::max(w.clock_ns, c.time_ns);
+    const ParsedPacket& p = c.parsed;
+    if (c.final || p.ip_version == 0) continue;
+    const bool tracked_proto =
+        p.l4_proto == 6 || p.l4_proto == 17 ||
+        (is_icmp_proto(p.l4_proto) && p.ip_version == (p.l4_proto == 1 ? 4 : 6));
+    if (!tracked_proto || !p.has(kParseL4)) {
+      // Later fragments carry no ports; other protocols are not followed.
+      c.tracking = Tracking::untracked;
+      c.decide(Layer::conntrack, Outcome::pass, Reason::conntrack_untracked);
+      continue;
+    }
+    if (is_icmp_proto(p.l4_proto) && is_icmp_error(p)) {
+      QuotedPacket q;
+      if (!parse_quoted_packet(rte_pktmbuf_mtod(b.mbufs[i], const uint8_t*), p, q)) {
+        c.decide(Layer::conntrack, Outcome::stop, Reason::conntrack_malformed_icmp_error);
+        continue;
+      }
+      keys[i] = make_packet_key(q.version, q.proto, q.src, q.src_port, q.dst, q.dst_port);
+      related[i] = true;
+    } else if (is_icmp_proto(p.l4_proto) && p.icmp_type != (p.ip_version == 4 ? 0 : 129) &&
+               !is_echo_request(p)) {
+      c.tracking = Tracking::untracked;  // informational ICMP (router advertisement, ...)
+      c.decide(Layer::conntrack, Outcome::pass, Reason::conntrack_untracked);
+      continue;
+    } else {
+      keys[i] = make_packet_key(p);
+    }
+    hashes[i] = flow_hash(keys[i].key);
+    w.flows.prefetch(hashes[i]);
+    looked_up[i] = true;
+  }
+  expire_flows(w, w.clock_ns);
+  for (uint16_t i = 0; i < b.count; ++i) {
+    if (!looked_up[i]) continue;
+    PacketContext& c = b.ctx[i];
+    const FlowMatch m = w.flows.lookup(keys[i], hashes[i]);
+    if (related[i]) {
+      if (!m) {
+        c.decide(Layer::conntrack, Outcome::stop, Reason::conntrack_orphan_icmp_error);
+        continue;
+      }
+      // The error travels against the quoted packet's direction.
+      c.flow = m.entry;
+      c.flow_dir = static_cast<uint8_t>(
+          m.direction == FlowDirection::original ? FlowDirection::reply : FlowDirection::original);
+      c.tracking = Tracking::related;
+      c.flow_judged = true;
+      c.decide(Layer::conntrack, Outcome::pass, Reason::conntrack_related);
+    } else if (m) {
+      hit(w, c, m, rte_pktmbuf_pkt_len(b.mbufs[i]));
+    } else {
+      miss(w, c);
+    }
+  }
+}
+
+}  // namespace gauntlet

@@ -1,0 +1,71 @@
+// NAT stage: packets of SNAT flows get their translation. Leaving (original direction)
+// the source becomes the public address and port; replies get the pod back as
+// destination. ICMP errors about a NATed flow are translated outside and inside: the
+// outer address and the quoted packet (RFC 5508), then the ICMP checksum is recomputed.
+#include <rte_mbuf.h>
+
+#include "dataplane/nat/icmp_inner.h"
+#include "dataplane/nat/translate.h"
+#include "dataplane/pipeline/stages.h"
+
+namespace gauntlet {
+
+namespace {
+
+// The L4 field that NAT rewrites: TCP/UDP source (0) or destination (2) port; ICMP echo id.
+uint8_t* port_field(uint8_t* l4, uint8_t proto, bool source) noexcept {
+  if (proto == 6 || proto == 17) return l4 + (source ? 0 : 2);
+  return l4 + 4;
+}
+
+// A packet of the flow itself.
+void translate_packet(uint8_t* frame, const ParsedPacket& p, const FlowEntry& e,
+                      FlowDirection dir) noexcept {
+  uint8_t* ip = frame + p.l3_offset;
+  uint8_t* l4 = frame + p.l4_offset;
+  const L4Checksum sum = l4_checksum(l4, p.l3_end - p.l4_offset, p.l4_proto);
+  const FlowEndpoint internal = e.original_source();
+  const bool leaving = dir == FlowDirection::original;
+  set_ipv4_address(ip, ip + (leaving ? 12 : 16), leaving ? e.nat_addr : internal.addr, sum);
+  set_port(port_field(l4, p.l4_proto, leaving), leaving ? e.nat_port : internal.port, sum);
+}
+
+// An ICMP error about the flow: `dir` is the direction the error travels.
+void translate_error(uint8_t* frame, const ParsedPacket& p, const QuotedPacket& q,
+                     const FlowEntry& e, FlowDirection dir) noexcept {
+  uint8_t* ip = frame + p.l3_offset;
+  const FlowEndpoint internal = e.original_source();
+  const bool leaving = dir == FlowDirection::original;
+  // Outer header: no L4 checksum of its own to fix here (the ICMP one is recomputed).
+  set_ipv4_address(ip, ip + (leaving ? 12 : 16), leaving ? e.nat_addr : internal.addr,
+                   L4Checksum{});
+  // The quoted packet went the other way: its destination (leaving) or source is ours.
+  uint8_t* qip = frame + q.l3_offset;
+  uint8_t* ql4 = frame + q.l4_offset;
+  const L4Checksum qsum = l4_checksum(ql4, q.end - q.l4_offset, q.proto);
+  set_ipv4_address(qip, qip + (leaving ? 16 : 12), leaving ? e.nat_addr : internal.addr, qsum);
+  set_port(port_field(ql4, q.proto, !leaving), leaving ? e.nat_port : internal.port, qsum);
+  recompute_icmp4_checksum(frame + p.l4_offset, p.l3_end - p.l4_offset);
+}
+
+}  // namespace
+
+void nat_stage(Worker&, Burst& b) noexcept {
+  for (uint16_t i = 0; i < b.count; ++i) {
+    PacketContext& c = b.ctx[i];
+    if (c.final || !c.flow || c.flow->nat() != NatKind::source) continue;
+    uint8_t* frame = rte_pktmbuf_mtod(b.mbufs[i], uint8_t*);
+    const auto dir = static_cast<FlowDirection>(c.flow_dir);
+    if (c.tracking == Tracking::related) {
+      QuotedPacket q;
+      if (!parse_quoted_packet(frame, c.parsed, q)) continue;  // checked by conntrack already
+      translate_error(frame, c.parsed, q, *c.flow, dir);
+    } else {
+      translate_packet(frame, c.parsed, *c.flow, dir);
+    }
+    c.decide(Layer::nat, Outcome::pass,
+             dir == FlowDirection::original ? Reason::nat_mapped : Reason::nat_reversed);
+  }
+}
+
+}  // namespace gauntlet

@@ -1,0 +1,30 @@
+// Rewriting addresses, ports and ICMP identifiers in place with incremental checksum
+// updates (RFC 1624): the IPv4 header checksum, the TCP/UDP checksum (whose pseudo-header
+// covers the addresses) and the ICMP checksum. Worker core; no allocation.
+#pragma once
+
+#include <cstdint>
+
+#include "dataplane/packet/headers.h"
+
+namespace gauntlet {
+
+// Where the L4 checksum of a (possibly quoted, possibly truncated) packet lives.
+struct L4Checksum {
+  uint8_t* field = nullptr;       // null: none to update (absent, cut off, or UDP's "no checksum")
+  bool covers_addresses = false;  // TCP/UDP: the pseudo-header covers the IP addresses
+  bool udp = false;               // a result of 0 is written as 0xffff (RFC 768)
+};
+
+L4Checksum l4_checksum(uint8_t* l4, uint32_t available, uint8_t proto) noexcept;
+
+// Replaces the IPv4 address at `field` (4 bytes inside the header at `ip`).
+void set_ipv4_address(uint8_t* ip, uint8_t* field, const IpAddress& to, L4Checksum l4) noexcept;
+
+// Replaces a 16-bit port / ICMP identifier at `field` covered by the checksum `l4`.
+void set_port(uint8_t* field, uint16_t to, L4Checksum l4) noexcept;
+
+// Recomputes an ICMPv4 checksum over `len` bytes.
+void recompute_icmp4_checksum(uint8_t* icmp, uint32_t len) noexcept;
+
+}  // namespace gauntlet

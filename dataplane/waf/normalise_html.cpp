@@ -1,0 +1,92 @@
+// HTML character reference decoding. Behaviour is specified in normalise.h. The named set is
+// deliberately small: the references that XSS payloads use to spell markup and JavaScript
+// punctuation, not the 2,000 names of the HTML standard.
+#include <array>
+
+#include "dataplane/waf/normalise.h"
+#include "dataplane/waf/normalise_writer.h"
+
+namespace gauntlet {
+namespace {
+
+using normalise_detail::BoundedWriter;
+using normalise_detail::encode_utf8;
+using normalise_detail::hex_digit;
+
+struct NamedEntity {
+  std::string_view name;
+  std::string_view text;  // UTF-8
+};
+
+constexpr std::array<NamedEntity, 44> kNamedEntities = {{
+    {"lt", "<"},     {"LT", "<"},           {"gt", ">"},     {"GT", ">"},     {"amp", "&"},
+    {"AMP", "&"},    {"quot", "\""},        {"QUOT", "\""},  {"apos", "'"},   {"nbsp", "\xc2\xa0"},
+    {"Tab", "\t"},   {"NewLine", "\n"},     {"colon", ":"},  {"semi", ";"},   {"comma", ","},
+    {"period", "."}, {"excl", "!"},         {"quest", "?"},  {"num", "#"},    {"dollar", "$"},
+    {"percnt", "%"}, {"plus", "+"},         {"equals", "="}, {"commat", "@"}, {"lpar", "("},
+    {"rpar", ")"},   {"lsqb", "["},         {"rsqb", "]"},   {"lbrack", "["}, {"rbrack", "]"},
+    {"lcub", "{"},   {"rcub", "}"},         {"lbrace", "{"}, {"rbrace", "}"}, {"sol", "/"},
+    {"bsol", "\\"},  {"grave", "`"},        {"Hat", "^"},    {"lowbar", "_"}, {"verbar", "|"},
+    {"vert", "|"},   {"VerticalLine", "|"}, {"ast", "*"},    {"midast", "*"},
+}};
+
+constexpr uint32_t kReplacementCharacter = 0xfffd;
+
+// A numeric reference at in[at] == '&' (in[at + 1] == '#'). Returns the bytes consumed, 0 when
+// it is not one (no digits).
+size_t decode_numeric(std::string_view in, size_t at, BoundedWriter& w) noexcept {
+  size_t i = at + 2;
+  const bool hex = i < in.size() && (in[i] == 'x' || in[i] == 'X');
+  if (hex) ++i;
+  const size_t digits_start = i;
+  uint32_t cp = 0;
+  for (; i < in.size(); ++i) {
+    const int d = hex ? hex_digit(in[i]) : (in[i] >= '0' && in[i] <= '9' ? in[i] - '0' : -1);
+    if (d < 0) break;
+    // Saturate past U+10FFFF: the value is already invalid, and the digits keep coming.
+    cp = cp > 0x10ffff ? cp : cp * (hex ? 16 : 10) + static_cast<uint32_t>(d);
+  }
+  if (i == digits_start) return 0;
+  if (i < in.size() && in[i] == ';') ++i;
+  if (cp == 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) cp = kReplacementCharacter;
+  char utf8[4];
+  w.put(utf8, encode_utf8(cp, utf8));
+  return i - at;
+}
+
+// A named reference at in[at] == '&'. Returns the bytes consumed, 0 when no known name.
+size_t decode_named(std::string_view in, size_t at, BoundedWriter& w) noexcept {
+  const std::string_view rest = in.substr(at + 1);
+  const NamedEntity* best = nullptr;
+  for (const NamedEntity& e : kNamedEntities)
+    if (rest.starts_with(e.name) && (best == nullptr || e.name.size() > best->name.size()))
+      best = &e;
+  if (best == nullptr) return 0;
+  size_t consumed = 1 + best->name.size();
+  if (at + consumed < in.size() && in[at + consumed] == ';') ++consumed;
+  w.put(best->text.data(), best->text.size());
+  return consumed;
+}
+
+}  // namespace
+
+NormaliseResult decode_html_entities(std::string_view in, std::span<char> out) noexcept {
+  BoundedWriter w(out);
+  uint16_t flags = 0;
+  for (size_t i = 0; i < in.size() && !w.full();) {
+    if (in[i] == '&') {
+      const bool numeric = i + 1 < in.size() && in[i + 1] == '#';
+      const size_t consumed = numeric ? decode_numeric(in, i, w) : decode_named(in, i, w);
+      if (consumed > 0) {
+        flags |= kNormHtmlEntity;
+        i += consumed;
+        continue;
+      }
+    }
+    w.put(in[i]);
+    ++i;
+  }
+  return w.result(flags);
+}
+
+}  // namespace gauntlet
