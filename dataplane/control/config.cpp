@@ -51,8 +51,6 @@ std::string ConfigError::to_string() const {
   return fmt::format("{}:{}:{}: error: {}", file, line, column, message);
 }
 
-namespace {
-
 // A DPDK device string gauntlet can attach: a PCI address, or a virtual device of a PMD
 // gauntlet supports, "<driver><N>[,key=value...]".
 bool valid_device_string(const std::string& d) {
@@ -63,6 +61,8 @@ bool valid_device_string(const std::string& d) {
       "virtio_user|eth_af_packet|eth_pcap|eth_null|eth_ring)[0-9]+(,[A-Za-z0-9_]+=[^,]*)*$");
   return std::regex_match(d, kPci) || std::regex_match(d, kVdev);
 }
+
+namespace {
 
 void load_port(Loader& in, const YAML::Node& node, uint8_t index, Config& cfg) {
   if (!in.check_map(node, "a port",
@@ -129,10 +129,12 @@ void load_route(Loader& in, const YAML::Node& node, Config& cfg) {
     IpAddress via;
     auto text = in.scalar(node["via"], "via");
     uint8_t v = text ? parse_ip(*text, via) : 0;
-    if (!text || v == 0) {
-      in.error(node["via"], fmt::format("via '{}' is not an IP address", text.value_or("")));
+    if (!text) {
+      ok = false;  // already reported: not a single value
+    } else if (v == 0) {
+      in.error(node["via"], fmt::format("via '{}' is not an IP address", *text));
       ok = false;
-    } else if (ok && v != r.prefix.version) {
+    } else if (r.prefix.version != 0 && v != r.prefix.version) {
       in.error(node["via"],
                fmt::format("via {} is IPv{} but the prefix is IPv{}", *text, v, r.prefix.version));
       ok = false;
@@ -154,13 +156,16 @@ void load_neighbour(Loader& in, const YAML::Node& node, Config& cfg) {
   }
   auto text = in.scalar(node["address"], "address");
   n.version = text ? parse_ip(*text, n.address) : 0;
-  if (n.version == 0) in.error(node["address"], "address is not an IP address"), ok = false;
+  if (text && n.version == 0) in.error(node["address"], "address is not an IP address");
+  ok = ok && n.version != 0;
   if (auto p = in.port(node["port"]))
     n.port = *p;
   else
     ok = false;
   auto m = in.scalar(node["mac"], "mac");
-  if (!m || !parse_mac(*m, n.mac) || n.mac.is_multicast() || n.mac.is_zero())
+  if (!m)
+    ok = false;
+  else if (!parse_mac(*m, n.mac) || n.mac.is_multicast() || n.mac.is_zero())
     in.error(node["mac"], "mac is not a unicast MAC address like 02:00:00:00:00:01"), ok = false;
   if (ok) cfg.neighbours.push_back(n);
 }
@@ -217,6 +222,10 @@ void at(std::vector<ConfigError>& errors, const SourceMark& m, std::string messa
 
 // Checks that need the whole model: both ports, addresses unique, neighbours on-link.
 void validate(Config& cfg, std::vector<ConfigError>& errors) {
+  if (cfg.neighbours.size() > cfg.neighbour_capacity)
+    at(errors, cfg.neighbours[cfg.neighbour_capacity].mark,
+       fmt::format("more static neighbours ({}) than neighbour_capacity ({})",
+                   cfg.neighbours.size(), cfg.neighbour_capacity));
   for (uint8_t p = 0; p < kPortCount; ++p)
     if (!cfg.port_present[p])
       errors.push_back(

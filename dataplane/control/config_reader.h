@@ -53,8 +53,13 @@ class Loader {
       error(node, fmt::format("{} must be a mapping", what));
       return false;
     }
+    std::vector<std::string> seen;
     for (const auto& kv : node) {
       const std::string key = kv.first.Scalar();
+      // yaml-cpp keeps the first of two equal keys: the second would silently do nothing.
+      if (std::find(seen.begin(), seen.end(), key) != seen.end())
+        error(kv.first, fmt::format("'{}' is given twice in {}", key, what));
+      seen.push_back(key);
       bool ok = false;
       for (const char* a : allowed) ok = ok || key == a;
       if (!ok) {

@@ -770,3 +770,42 @@ TEST(PortRoleTest, NamesRoundTripAndOtherPortsAreNone) {
 
 }  // namespace
 }  // namespace gauntlet
+
+namespace gauntlet {
+namespace {
+
+TEST_F(ConfigTest, KeyGivenTwiceIsAnErrorNotASilentOverride) {
+  EXPECT_THAT(load_errors("workers: 1\nworkers: 2\n" + std::string(kPorts)),
+              ElementsAre(at(2, 1, "'workers' is given twice in the config")));
+}
+
+TEST_F(ConfigTest, NonScalarViaAndNeighbourFieldsAreReportedOnce) {
+  EXPECT_THAT(
+      load_errors(std::string(kPorts) + "routes:\n"
+                                        "  - { prefix: 10.1.0.0/16, port: inside, via: [1] }\n"
+                                        "neighbours:\n"
+                                        "  - { address: [1], port: inside, mac: {a: b} }\n"),
+      ElementsAre(at(5, 47, "via must be a single value"),
+                  at(7, 16, "address must be a single value"),
+                  at(7, 40, "mac must be a single value")));
+}
+
+TEST_F(ConfigTest, WrongFamilyViaIsReportedEvenWhenThePortIsWrongToo) {
+  EXPECT_THAT(load_errors(std::string(kPorts) +
+                          "routes:\n"
+                          "  - { prefix: 10.0.0.0/8, port: dmz, via: \"fd00::1\" }\n"),
+              ElementsAre(at(5, 33, "unknown port role 'dmz' (expected outside or inside)"),
+                          at(5, 43, "via fd00::1 is IPv6 but the prefix is IPv4")));
+}
+
+TEST_F(ConfigTest, MoreStaticNeighboursThanCapacityIsAnError) {
+  std::string text = "neighbour_capacity: 16\n" + std::string(kPorts) + "neighbours:\n";
+  for (int i = 0; i < 17; ++i)
+    text += "  - { address: 10.0.0." + std::to_string(10 + i) +
+            ", port: inside, mac: 02:00:00:00:03:01 }\n";
+  EXPECT_THAT(load_errors(text),
+              ElementsAre(at(22, 5, "more static neighbours (17) than neighbour_capacity (16)")));
+}
+
+}  // namespace
+}  // namespace gauntlet
