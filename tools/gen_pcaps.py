@@ -665,6 +665,12 @@ def case_demo():
     pkts.append(inn(from_pod(POD10_MAC, IP(src=POD10_IP, dst="8.8.8.8", ttl=64) /
                              UDP(sport=46004, dport=53) /
                              Raw(b"\x12\x35\x01\x00\x00\x01" + bytes(6)))))
+    # The load balancer: new flows to the web VIP spread over its backends, a whole
+    # conversation with the api VIP, and a port the VIP does not serve (RST).
+    for i in range(6):
+        pkts.append(syn_to(WEB_VIP, "203.0.113.%d" % (20 + i), 42000 + i))
+    pkts += case_lb_dnat()[:9]
+    pkts.append(syn_to(WEB_VIP, CLIENT_A, 41000, dport=81))
     return pkts
 
 
@@ -850,6 +856,51 @@ def case_conntrack_table_full():
             pkts.append(c.pod("A"))
     return pkts
 
+
+# --------------------------------------------------------------------------
+# Load balancer (services in rules/gauntlet.yaml; lb-spread has its own config)
+# --------------------------------------------------------------------------
+
+WEB_VIP, API_VIP, WEB_VIP6 = "198.51.100.10", "198.51.100.11", "2001:db8:100::10"
+SPREAD_VIP = "198.51.100.20"
+
+
+def syn_to(dst, src, sport, dport=80, v6=False):
+    """A client SYN from the internet to `dst`."""
+    l3 = IPv6(src=src, dst=dst, hlim=60) if v6 else IP(src=src, dst=dst, ttl=56, flags="DF", id=0)
+    return out(from_internet(l3 / TCP(sport=sport, dport=dport, flags="S", seq=0x5000 + sport,
+                                      window=64240, options=SYN_OPTS)))
+
+
+def case_lb_spread():
+    """1000 client flows to a VIP with 4 backends weighted 1:2:3:4 (case config)."""
+    pkts = []
+    for i in range(1000):
+        src = "203.0.%d.%d" % (113 + (i // 250), i % 250 + 1)
+        pkts.append(syn_to(SPREAD_VIP, src, 10000 + (i * 7919) % 50000))
+    return pkts
+
+
+def case_lb_dnat():
+    """A connection to the api VIP: DNAT to its backend, replies leave from the VIP."""
+    c = TcpConn(CLIENT_A, 40900, POD10_IP, POD10_MAC, 8080, outside_isn=0x3000, pod_isn=0x4000,
+                public_ip=API_VIP)
+    return [c.outside("S", options=DEMO_SYN_OPTS), c.pod("SA", options=DEMO_SYN_OPTS), c.outside("A"),
+            c.outside("PA", b"GET /v1/items HTTP/1.1\r\nHost: api\r\n\r\n"),
+            c.pod("PA", b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n[]"), c.outside("A"),
+            c.outside("FA"), c.pod("FA"), c.outside("A"),
+            # The backend reached directly on the VIP's tuple: not through the balancer.
+            out(from_internet(IP(src=CLIENT_A, dst=POD10_IP, ttl=56) /
+                              TCP(sport=40900, dport=8080, flags="A", seq=1, ack=1)))]
+
+
+def case_lb_port_not_configured():
+    """A VIP port no service has: TCP gets a RST, UDP an ICMP port unreachable."""
+    return [syn_to(WEB_VIP, CLIENT_A, 41000, dport=81),
+            out(from_internet(IP(src=CLIENT_A, dst=WEB_VIP, ttl=56) / UDP(sport=41001, dport=443) /
+                              Raw(b"\xc0\x00\x00\x00\x01" + bytes(16)))),
+            syn_to(WEB_VIP6, CLIENT6, 41002, dport=443, v6=True)]
+
 # --------------------------------------------------------------------------
 # Writing
 # --------------------------------------------------------------------------
@@ -875,6 +926,9 @@ CASES = {
     "conntrack-invalid": case_conntrack_invalid,
     "snat-quota": case_snat_quota,
     "conntrack-table-full": case_conntrack_table_full,
+    "lb-spread": case_lb_spread,
+    "lb-dnat": case_lb_dnat,
+    "lb-port-not-configured": case_lb_port_not_configured,
     "demo": case_demo,
 }
 

@@ -53,7 +53,16 @@ void create(Worker& w, PacketContext& c, uint32_t frame_length) noexcept {
                              : 0;
   e->generation = static_cast<uint32_t>(t.generation);
   e->rule = judging_rule(c);
-  if (snat_applies(t, c)) {
+  if (c.service != kNoService) {
+    const BackendConfig& backend = t.services[c.service].backends[c.backend];
+    if (w.flows.bind_translation(*e, NatKind::destination, backend.address, backend.port) != BindResult::bound) {
+      // The same client port already talks to that backend directly: ambiguous replies.
+      w.flows.erase(*e);
+      c.decide(Layer::nat, Outcome::stop, Reason::nat_port_exhausted);
+      return;
+    }
+    e->backend = (uint32_t{c.service} << 16) | c.backend;
+  } else if (snat_applies(t, c)) {
     const NatProtocol proto = *nat_protocol_of(p.l4_proto);
     const PortLease lease = w.nat.acquire(proto, {p.src, p.src_port}, 4);
     if (lease.result != PortResult::ok) {

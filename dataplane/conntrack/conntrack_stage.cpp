@@ -65,9 +65,10 @@ void hit(Worker& w, PacketContext& c, FlowMatch m, uint32_t frame_length) noexce
   FlowEntry& e = *m.entry;
   const ParsedPacket& p = c.parsed;
   const Tables& t = *w.tables;
-  // A NATed flow leaves through its original tuple and is answered through the translated
-  // one; a reply sent straight to the pod's own address skipped the NAT: not ours to pass.
-  if (e.nat() == NatKind::source && m.via_translation != (m.direction == FlowDirection::reply)) {
+  // A NATed flow is sent on its original tuple and answered on the translated one; a reply
+  // sent straight to a pod's own address (SNAT), or a client talking straight to a backend
+  // (DNAT), skipped the NAT: not ours to pass.
+  if (e.nat() != NatKind::none && m.via_translation != (m.direction == FlowDirection::reply)) {
     c.decide(Layer::nat, Outcome::stop, Reason::nat_bypass);
     return;
   }

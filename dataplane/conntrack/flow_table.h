@@ -29,7 +29,7 @@
 namespace gauntlet {
 
 inline constexpr uint32_t kNoFlowRule = 0xffffffffu;
-inline constexpr uint32_t kNoBackend = 0xffffffffu;
+inline constexpr uint32_t kNoFlowBackend = 0xffffffffu;
 
 // Which end of the original tuple a translation replaced.
 enum class NatKind : uint8_t { none, source, destination };
@@ -43,7 +43,7 @@ struct FlowEntry {
   uint32_t packets[2] = {0, 0};    // per FlowDirection; wraps at 2^32 (read deltas, as VPP)
   uint32_t generation = 0;         // the rules generation that judged the flow
   uint32_t rule = kNoFlowRule;     // the rule that judged it (firewall / allow-list)
-  uint32_t backend = kNoBackend;   // LB backend id, for DNAT flows
+  uint32_t backend = kNoFlowBackend;   // LB backend id, for DNAT flows
   uint16_t nat_port = 0;           // (table) translated port or ICMP id, host order
   uint8_t state = 0;               // TcpState for TCP; the owner's to define for others
   uint8_t original_is_lo : 1 = 0;  // (table) the creating packet came from key.lo

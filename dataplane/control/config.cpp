@@ -177,7 +177,7 @@ void load_root(Loader& in, const YAML::Node& root, Config& cfg) {
   }
   in.check_map(root, "the config",
                {"workers", "neighbour_capacity", "mbufs", "ports", "routes", "neighbours",
-                "max_rules", "firewall", "allowlist", "conntrack", "snat"});
+                "max_rules", "firewall", "allowlist", "conntrack", "snat", "services"});
   if (root["workers"])
     if (auto n = in.number<uint32_t>(root["workers"], "workers", 1, 64)) cfg.workers = *n;
   if (root["neighbour_capacity"])
@@ -214,6 +214,7 @@ void load_root(Loader& in, const YAML::Node& root, Config& cfg) {
   if (root["allowlist"]) load_acl_list(in, root["allowlist"], "allowlist", cfg.allowlist, cfg);
   if (root["conntrack"]) load_conntrack(in, root["conntrack"], cfg);
   if (root["snat"]) load_snat(in, root["snat"], cfg);
+  if (root["services"]) load_services(in, root["services"], cfg);
 }
 
 void at(std::vector<ConfigError>& errors, const SourceMark& m, std::string message) {

@@ -64,6 +64,26 @@ struct SnatConfig {
   SourceMark mark;
 };
 
+struct BackendConfig {
+  IpAddress address{};
+  uint8_t version = 0;
+  uint16_t port = 0;
+  uint32_t weight = 1;  // 0: drained (no new flows; pinned flows continue)
+  SourceMark mark;
+};
+
+// A Service: a virtual IP whose ports are spread over backends by Maglev.
+struct ServiceConfig {
+  std::string name;
+  IpAddress vip{};
+  uint8_t version = 0;
+  uint8_t proto = 6;  // tcp or udp
+  std::vector<uint16_t> ports;
+  uint32_t table_size = 65537;  // Maglev M, a prime
+  std::vector<BackendConfig> backends;
+  SourceMark mark;
+};
+
 struct Config {
   std::string path;
   uint32_t workers = 1;                // live mode worker lcores (replay runs one)
@@ -80,6 +100,7 @@ struct Config {
   uint32_t max_rules = 65536;  // per list
   ConntrackConfig conntrack;
   SnatConfig snat;
+  std::vector<ServiceConfig> services;
   std::vector<std::string> warnings;  // "file:line:col: warning: ..." (shadowed rules)
   std::vector<std::string> notes;     // rule pairs that overlap with opposite actions
 };

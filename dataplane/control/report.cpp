@@ -45,6 +45,11 @@ std::string rule_name(const Step& st, const Record& r, const Tables& t) {
   const int list = st.layer == Layer::firewall ? 0 : st.layer == Layer::allowlist ? 1 : -1;
   if (list >= 0 && r.generation == t.generation && st.rule < t.acl[list].ids.size())
     return t.acl[list].ids[st.rule];
+  if (st.layer == Layer::loadbalancer && r.generation == t.generation && r.lb_service < t.services.size() &&
+      st.rule < t.services[r.lb_service].backends.size()) {
+    const BackendConfig& b = t.services[r.lb_service].backends[st.rule];
+    return fmt::format("{}:{}", format_ip(b.address, b.version), b.port);  // the backend chosen
+  }
   return fmt::format("#{}", st.rule);  // a rule of a generation no longer loaded
 }
 
@@ -73,6 +78,16 @@ void append_decision(std::string& s, const Record& r, const Tables& t, const Ste
                                             : "unreplied";
     fmt::format_to(std::back_inserter(s), R"(,"flow":{{"state":"{}","dir":"{}"}})", state,
                    flow_direction_name(static_cast<FlowDirection>(r.flow_dir)));
+  }
+  if (r.has_lb && r.generation == t.generation && r.lb_service < t.services.size()) {
+    const CompiledService& svc = t.services[r.lb_service];
+    if (r.lb_backend < svc.backends.size()) {
+      const BackendConfig& b = svc.backends[r.lb_backend];
+      const std::string address = b.version == 6 ? fmt::format("[{}]", format_ip(b.address, 6)) : format_ip(b.address, 4);
+      fmt::format_to(std::back_inserter(s), R"(,"lb":{{"service":"{}","backend":"{}:{}")", svc.name, address, b.port);
+      if (r.has_lb_slot) fmt::format_to(std::back_inserter(s), R"(,"slot":{})", r.lb_slot);
+      s += "}";
+    }
   }
   if (r.has_nat)
     fmt::format_to(std::back_inserter(s), R"(,"nat":{{"internal":"{}:{}","external":"{}:{}"}})",

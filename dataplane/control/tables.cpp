@@ -108,6 +108,25 @@ std::unique_ptr<Tables> build_tables(const Config& cfg, uint64_t generation,
     }
     t->owned[t->owned_count++] = {cfg.snat.address, 4, static_cast<uint8_t>(PortRole::outside)};
   }
+  for (const ServiceConfig& svc : cfg.services) {
+    std::vector<MaglevBackend> keys;
+    for (const BackendConfig& b : svc.backends)
+      keys.push_back({*maglev_backend_key(format_ip(b.address, b.version), b.port), b.weight});
+    auto table = MaglevTable::build(keys, svc.table_size, error);
+    if (!table) {
+      error = fmt::format("service {}: {}", svc.name, error);
+      return nullptr;
+    }
+    t->services.push_back({svc.name, svc.vip, svc.version, svc.proto, svc.ports, svc.backends, std::move(*table)});
+    // The VIP is answered for (ARP/ND) on the outside port.
+    if (t->owner_of(svc.vip, svc.version) == kNoPort) {
+      if (t->owned_count == kMaxOwnedAddresses) {
+        error = fmt::format("more than {} owned addresses", kMaxOwnedAddresses);
+        return nullptr;
+      }
+      t->owned[t->owned_count++] = {svc.vip, svc.version, static_cast<uint8_t>(PortRole::outside)};
+    }
+  }
   const AclList* lists[2] = {&cfg.firewall, &cfg.allowlist};
   for (int d = 0; d < 2; ++d) {
     CompiledAcl& acl = t->acl[d];

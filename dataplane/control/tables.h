@@ -10,13 +10,14 @@
 
 #include "dataplane/acl/classifier.h"
 #include "dataplane/control/config.h"
+#include "dataplane/lb/maglev_table.h"
 
 struct rte_lpm;
 struct rte_lpm6;
 
 namespace gauntlet {
 
-inline constexpr uint8_t kMaxOwnedAddresses = 16;
+inline constexpr uint8_t kMaxOwnedAddresses = 64;
 
 struct OwnedAddress {
   IpAddress address{};
@@ -37,6 +38,22 @@ struct PortTable {
   IpAddress v4{}, v6{};
   bool has_v4 = false, has_v6 = false;
   std::vector<Prefix> prefixes;  // connected prefixes
+};
+
+// A Service compiled: its Maglev table maps slots to indexes into `backends`.
+struct CompiledService {
+  std::string name;
+  IpAddress vip{};
+  uint8_t version = 0;
+  uint8_t proto = 6;
+  std::vector<uint16_t> ports;
+  std::vector<BackendConfig> backends;
+  MaglevTable table;
+  bool serves(uint16_t port) const noexcept {
+    for (uint16_t p : ports)
+      if (p == port) return true;
+    return false;
+  }
 };
 
 // A rule list compiled for one direction: the classifier and what each rule decides.
@@ -64,6 +81,7 @@ class Tables {
   rte_lpm* lpm4 = nullptr;
   rte_lpm6* lpm6 = nullptr;
   CompiledAcl acl[2];         // by Direction: ingress firewall, egress allow-list
+  std::vector<CompiledService> services;
   ConntrackConfig conntrack;  // policy and timeouts
   SnatConfig snat;            // the NAT gateway (snat.enabled)
   // rte_lpm has no depth 0: a default route (/0) lives here, indexed by version == 6.
@@ -74,6 +92,12 @@ class Tables {
     for (uint8_t i = 0; i < owned_count; ++i)
       if (owned[i].version == version && owned[i].address == a) return owned[i].port;
     return kNoPort;
+  }
+  // The service whose VIP is `a`, or nullptr. Hot path: a scan over the services.
+  const CompiledService* service_at(const IpAddress& a, uint8_t version) const noexcept {
+    for (const CompiledService& s : services)
+      if (s.version == version && s.vip == a) return &s;
+    return nullptr;
   }
   // Longest-prefix match; nullptr when no route covers `dst`.
   const NextHop* route(const IpAddress& dst, uint8_t version) const noexcept;

@@ -26,6 +26,11 @@ bool icmp_error_allowed(const ParsedPacket& p) noexcept {
 
 void write_time_exceeded(rte_mbuf* m, const ParsedPacket& p, const MacAddress& port_mac,
                          const IpAddress& source) noexcept {
+  write_icmp_error(m, p, port_mac, source, IcmpError::time_exceeded);
+}
+
+void write_icmp_error(rte_mbuf* m, const ParsedPacket& p, const MacAddress& port_mac, const IpAddress& source,
+                      IcmpError kind) noexcept {
   uint8_t* f = rte_pktmbuf_mtod(m, uint8_t*);
   const uint16_t available =
       static_cast<uint16_t>(std::min<uint32_t>(p.l3_end, rte_pktmbuf_data_len(m)) - p.l3_offset);
@@ -56,7 +61,8 @@ void write_time_exceeded(rte_mbuf* m, const ParsedPacket& p, const MacAddress& p
     std::memcpy(&h->src_addr, source.bytes.data(), 4);
     std::memcpy(&h->dst_addr, sender.bytes.data(), 4);
     h->hdr_checksum = rte_ipv4_cksum(h);
-    icmp[0] = 11;
+    icmp[0] = kind == IcmpError::time_exceeded ? 11 : 3;
+    icmp[1] = kind == IcmpError::time_exceeded ? 0 : 3;  // port unreachable
     const uint16_t sum = static_cast<uint16_t>(~rte_raw_cksum(icmp, icmp_len));
     std::memcpy(icmp + 2, &sum, 2);
   } else {
@@ -66,7 +72,8 @@ void write_time_exceeded(rte_mbuf* m, const ParsedPacket& p, const MacAddress& p
     ip[7] = 64;
     std::memcpy(ip + 8, source.bytes.data(), 16);
     std::memcpy(ip + 24, sender.bytes.data(), 16);
-    icmp[0] = 3;
+    icmp[0] = kind == IcmpError::time_exceeded ? 3 : 1;
+    icmp[1] = kind == IcmpError::time_exceeded ? 0 : 4;  // port unreachable
   }
   m->data_len = m->pkt_len = static_cast<uint16_t>(14 + l3_len + icmp_len);
   if (m->next) {

@@ -71,6 +71,8 @@ void local_stage(Worker& w, Burst& b) noexcept {
     if (p.l4_proto == icmp_proto && p.has(kParseL4) && !p.has(kParseFragment) &&
         p.icmp_type == echo_request && p.icmp_code == 0)
       answer_echo(t, b.mbufs[i], c);
+    else if (t.service_at(p.dst, p.ip_version))
+      continue;  // a VIP: the load balancer's
     else
       c.decide(Layer::local, Outcome::stop, Reason::local_unsupported);
   }

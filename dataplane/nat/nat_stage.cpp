@@ -18,7 +18,22 @@ uint8_t* port_field(uint8_t* l4, uint8_t proto, bool source) noexcept {
   return l4 + 4;
 }
 
-// A packet of the flow itself.
+// A packet of a DNAT (load-balanced) flow: to the backend, and back from the VIP.
+void translate_dnat(uint8_t* frame, const ParsedPacket& p, const FlowEntry& e, FlowDirection dir) noexcept {
+  uint8_t* ip = frame + p.l3_offset;
+  uint8_t* l4 = frame + p.l4_offset;
+  const L4Checksum sum = l4_checksum(l4, p.l3_end - p.l4_offset, p.l4_proto);
+  const FlowEndpoint vip = e.original_destination();
+  const bool to_backend = dir == FlowDirection::original;
+  const IpAddress& address = to_backend ? e.nat_addr : vip.addr;
+  if (p.ip_version == 4)
+    set_ipv4_address(ip, ip + (to_backend ? 16 : 12), address, sum);
+  else
+    set_ipv6_address(ip + (to_backend ? 24 : 8), address, sum);
+  set_port(port_field(l4, p.l4_proto, !to_backend), to_backend ? e.nat_port : vip.port, sum);
+}
+
+// A packet of an SNAT flow.
 void translate_packet(uint8_t* frame, const ParsedPacket& p, const FlowEntry& e,
                       FlowDirection dir) noexcept {
   uint8_t* ip = frame + p.l3_offset;
@@ -53,10 +68,14 @@ void translate_error(uint8_t* frame, const ParsedPacket& p, const QuotedPacket& 
 void nat_stage(Worker&, Burst& b) noexcept {
   for (uint16_t i = 0; i < b.count; ++i) {
     PacketContext& c = b.ctx[i];
-    if (c.final || !c.flow || c.flow->nat() != NatKind::source) continue;
+    if (c.final || !c.flow || c.flow->nat() == NatKind::none) continue;
     uint8_t* frame = rte_pktmbuf_mtod(b.mbufs[i], uint8_t*);
     const auto dir = static_cast<FlowDirection>(c.flow_dir);
-    if (c.tracking == Tracking::related) {
+    if (c.flow->nat() == NatKind::destination) {
+      // ICMP errors about load-balanced flows are not translated yet: they pass as they are.
+      if (c.tracking == Tracking::related) continue;
+      translate_dnat(frame, c.parsed, *c.flow, dir);
+    } else if (c.tracking == Tracking::related) {
       QuotedPacket q;
       if (!parse_quoted_packet(frame, c.parsed, q)) continue;  // checked by conntrack already
       translate_error(frame, c.parsed, q, *c.flow, dir);

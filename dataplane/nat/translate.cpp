@@ -20,6 +20,9 @@ L4Checksum l4_checksum(uint8_t* l4, uint32_t available, uint8_t proto) noexcept 
     }
   } else if (proto == 1 && available >= 4) {
     c.field = l4 + 2;
+  } else if (proto == 58 && available >= 4) {
+    c.field = l4 + 2;
+    c.covers_addresses = true;  // ICMPv6 has a pseudo-header
   }
   return c;
 }
@@ -40,6 +43,15 @@ void set_ipv4_address(uint8_t* ip, uint8_t* field, const IpAddress& to, L4Checks
     const uint16_t old_word = load_be16(field + 2 * w);
     const uint16_t new_word = load_be16(to.bytes.data() + 2 * w);
     adjust(ip + 10, old_word, new_word, false);
+    if (l4.field && l4.covers_addresses) adjust(l4.field, old_word, new_word, l4.udp);
+    store_be16(field + 2 * w, new_word);
+  }
+}
+
+void set_ipv6_address(uint8_t* field, const IpAddress& to, L4Checksum l4) noexcept {
+  for (int w = 0; w < 8; ++w) {
+    const uint16_t old_word = load_be16(field + 2 * w);
+    const uint16_t new_word = load_be16(to.bytes.data() + 2 * w);
     if (l4.field && l4.covers_addresses) adjust(l4.field, old_word, new_word, l4.udp);
     store_be16(field + 2 * w, new_word);
   }

@@ -21,6 +21,9 @@ L4Checksum l4_checksum(uint8_t* l4, uint32_t available, uint8_t proto) noexcept;
 // Replaces the IPv4 address at `field` (4 bytes inside the header at `ip`).
 void set_ipv4_address(uint8_t* ip, uint8_t* field, const IpAddress& to, L4Checksum l4) noexcept;
 
+// Replaces the IPv6 address at `field`; only the L4 checksum covers it (no header checksum).
+void set_ipv6_address(uint8_t* field, const IpAddress& to, L4Checksum l4) noexcept;
+
 // Replaces a 16-bit port / ICMP identifier at `field` covered by the checksum `l4`.
 void set_port(uint8_t* field, uint16_t to, L4Checksum l4) noexcept;
 

@@ -27,6 +27,7 @@ inline constexpr uint16_t kBurstSize = 32;
 inline constexpr uint32_t kNoRule = 0xffffffffu;
 inline constexpr uint32_t kDefaultRule = 0xfffffffeu;  // the list's default decided
 inline constexpr uint8_t kMaxSteps = 8;
+inline constexpr uint16_t kNoService = 0xffff;
 
 // One layer's decision about one packet.
 struct Step {
@@ -51,6 +52,10 @@ struct PacketContext {
   uint8_t flow_dir = 0;      // FlowDirection of the packet within `flow`
   bool flow_judged = false;  // its flow was judged under the current generation: no firewall
   FlowEntry* flow = nullptr;
+  // Load balancer: the service a new flow to a VIP is for, and the backend Maglev chose.
+  uint16_t service = kNoService;
+  uint32_t backend = 0;
+  uint32_t lb_slot = 0;
   Step steps[kMaxSteps];
 
   // Appends a decision. `pass` keeps the packet going; every other outcome is final.

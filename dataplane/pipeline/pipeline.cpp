@@ -29,6 +29,16 @@ void fill_record(Record& r, RecordKind kind, const PacketContext& c, uint32_t fr
   r.next_hop = c.next_hop;
   for (uint8_t s = 0; s < c.step_count; ++s) r.steps[s] = c.steps[s];
   r.has_flow = c.flow != nullptr;
+  if (c.service != kNoService) {
+    r.has_lb = r.has_lb_slot = true;
+    r.lb_service = c.service;
+    r.lb_backend = c.backend;
+    r.lb_slot = c.lb_slot;
+  } else if (c.flow && c.flow->nat() == NatKind::destination) {
+    r.has_lb = true;
+    r.lb_service = static_cast<uint16_t>(c.flow->backend >> 16);
+    r.lb_backend = c.flow->backend & 0xffff;
+  }
   if (!c.flow) return;
   const FlowEntry& e = *c.flow;
   r.flow_proto = e.key.proto;
@@ -58,6 +68,7 @@ void reset(PacketContext& c) noexcept {
   c.flow = nullptr;
   c.flow_dir = 0;
   c.flow_judged = false;
+  c.service = kNoService;
 }
 
 void record(Worker& w, RecordKind kind, const PacketContext& c, uint32_t frame_length) noexcept {
@@ -106,6 +117,7 @@ void run_pipeline(Worker& w, Burst& b) noexcept {
   conntrack_stage(w, b);
   local_stage(w, b);
   firewall_stage(w, b);
+  lb_stage(w, b);
   ttl_stage(w, b);
   conntrack_commit_stage(w, b);
   nat_stage(w, b);

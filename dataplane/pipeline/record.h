@@ -35,6 +35,11 @@ struct Record {
   uint8_t flow_proto = 0, flow_state = 0, flow_dir = 0, flow_seen_reply = 0;
   uint16_t nat_internal_port = 0, nat_external_port = 0;
   IpAddress nat_internal{}, nat_external{};
+  // Load balancer: the service and backend of the packet's flow; the Maglev slot when this
+  // packet's flow was just balanced (has_lb_slot).
+  bool has_lb = false, has_lb_slot = false;
+  uint16_t lb_service = 0;
+  uint32_t lb_backend = 0, lb_slot = 0;
   Step steps[kMaxSteps];
 };
 

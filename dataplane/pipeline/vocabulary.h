@@ -17,6 +17,7 @@ namespace gauntlet {
   X(local, "local", kBothDirections)         \
   X(firewall, "firewall", kIngressOnly)      \
   X(allowlist, "allowlist", kEgressOnly)     \
+  X(loadbalancer, "loadbalancer", kIngressOnly) \
   X(nat, "nat", kBothDirections)             \
   X(forward, "forward", kBothDirections)
 
@@ -122,6 +123,9 @@ constexpr std::string_view outcome_name(Outcome o) noexcept {
   X(allowlist_denied, allowlist, "allowlist:denied")                             \
   X(allowlist_default_allow, allowlist, "allowlist:default-allow")               \
   X(allowlist_default_deny, allowlist, "allowlist:default-deny")                 \
+  X(lb_backend_chosen, loadbalancer, "lb:backend-chosen")                                   \
+  X(lb_port_not_configured, loadbalancer, "lb:port-not-configured")                         \
+  X(lb_no_backend, loadbalancer, "lb:no-backend")                                           \
   X(nat_mapped, nat, "nat:mapped")                                               \
   X(nat_reversed, nat, "nat:reversed")                                           \
   X(nat_port_exhausted, nat, "nat:port-exhausted")                               \
