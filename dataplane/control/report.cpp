@@ -166,6 +166,11 @@ Totals sum_counters(const std::vector<Worker*>& workers, const Tables& tables) {
       t.tx_dropped[p] += k.tx_dropped[p].get();
     }
     t.records_lost += k.records_lost.get();
+    t.flows_created += k.flows_created.get();
+    t.flows_expired += k.flows_expired.get();
+    t.flows_active += w->flows.size();
+    t.flow_capacity += w->flows.capacity();
+    for (size_t p = 0; p < kNatProtocols; ++p) t.nat_ports_in_use[p] += w->nat.ports_in_use(static_cast<NatProtocol>(p));
   }
   return t;
 }
@@ -193,6 +198,9 @@ std::string summary_table(const Totals& t) {
   if (t.tx_dropped[0] + t.tx_dropped[1])
     s += fmt::format("; tx refused {}", t.tx_dropped[0] + t.tx_dropped[1]);
   if (t.records_lost) s += fmt::format("; trace/event records lost {}", t.records_lost);
+  s += fmt::format("\nflows: {} active of {} (created {}, expired {}); snat ports in use: tcp {}, udp {}, icmp {}",
+                   t.flows_active, t.flow_capacity, t.flows_created, t.flows_expired, t.nat_ports_in_use[0],
+                   t.nat_ports_in_use[1], t.nat_ports_in_use[2]);
   s += fmt::format("\n{:<9} {:<10} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8}  {}\n", "direction", "layer",
                    "seen", "passed", "forwarded", "answered", "consumed", "stopped", "top reasons");
   for (size_t d = 0; d < kDirections; ++d) {
@@ -224,9 +232,10 @@ std::string summary_table(const Totals& t) {
 
 std::string summary_json(const Totals& t) {
   std::string s = fmt::format(
-      R"({{"generation":{},"rx":{{"outside":{},"inside":{}}},"tx":{{"outside":{},"inside":{}}},"tx_refused":{},"records_lost":{},"layers":[)",
+      R"({{"generation":{},"rx":{{"outside":{},"inside":{}}},"tx":{{"outside":{},"inside":{}}},"tx_refused":{},"records_lost":{},"flows":{{"active":{},"capacity":{},"created":{},"expired":{}}},"snat_ports_in_use":{{"tcp":{},"udp":{},"icmp":{}}},"layers":[)",
       t.generation, t.rx[0], t.rx[1], t.tx[0], t.tx[1], t.tx_dropped[0] + t.tx_dropped[1],
-      t.records_lost);
+      t.records_lost, t.flows_active, t.flow_capacity, t.flows_created, t.flows_expired, t.nat_ports_in_use[0],
+      t.nat_ports_in_use[1], t.nat_ports_in_use[2]);
   bool first = true;
   for (size_t d = 0; d < kDirections; ++d) {
     for (size_t l = 0; l < kLayers; ++l) {

@@ -22,6 +22,9 @@ struct Totals {
   uint64_t reasons[kDirections][kReasons] = {};
   uint64_t rx[kPortCount] = {}, tx[kPortCount] = {}, tx_dropped[kPortCount] = {};
   uint64_t records_lost = 0;
+  uint64_t flows_created = 0, flows_expired = 0;
+  // Read from the workers' tables: exact once workers have stopped (replay, final summary).
+  uint64_t flows_active = 0, flow_capacity = 0, nat_ports_in_use[kNatProtocols] = {};
   uint64_t generation = 0;
   // Per ACL list (by Direction): (rule id, hits) in rule order, then ("default", hits).
   std::vector<std::pair<std::string, uint64_t>> rule_hits[2];
