@@ -802,7 +802,11 @@ def case_snat_icmp_errors():
     # An error about a flow nobody has: dropped.
     orphan = out(from_internet(IP(src="203.0.113.50", dst=NAT_IP, ttl=55) / ICMP(type=3, code=3) /
                                Raw(quoted(NAT_IP, 50000, "203.0.113.50", 123))))
-    return [probe, unreach, syn, synack, ack, frag_needed, orphan]
+    # RFC 5508 REQ-3: an error with a wrong ICMP checksum is dropped, not translated.
+    bad_checksum = out(from_internet(IP(src="203.0.113.50", dst=NAT_IP, ttl=55) /
+                                     ICMP(type=3, code=3, chksum=0x1234) /
+                                     Raw(quoted(NAT_IP, 42000, "203.0.113.50", 123))))
+    return [probe, unreach, syn, synack, ack, frag_needed, orphan, bad_checksum]
 
 
 def case_snat_eim():
@@ -816,12 +820,13 @@ def case_snat_eim():
 
 
 def case_conntrack_timeout():
-    """Flows expire on pcap time: a UDP answer 31 s after an unanswered query finds no flow."""
+    """Flows expire on pcap time: a UDP answer 121 s after an unanswered query finds no flow."""
     pkts = [udp_from_pod(POD10_MAC, POD10_IP, 43000, "203.0.113.10", 123),
             udp_to_public("203.0.113.10", 123, 43000)]
     late_query = udp_from_pod(POD11_MAC, POD11_IP, 43001, "203.0.113.10", 123)
     late_answer = udp_to_public("203.0.113.10", 123, 43001)
-    return pkts + [late_query, (GAP, 31.0), late_answer]
+    # NATed UDP mappings live at least 120 s (RFC 4787 REQ-5), whatever udp_unreplied says.
+    return pkts + [late_query, (GAP, 121.0), late_answer]
 
 
 def case_conntrack_invalid():

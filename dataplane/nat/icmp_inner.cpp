@@ -1,5 +1,7 @@
 #include "dataplane/nat/icmp_inner.h"
 
+#include <rte_ip.h>
+
 namespace gauntlet {
 
 bool is_icmp_error(const ParsedPacket& p) noexcept {
@@ -15,6 +17,9 @@ bool parse_quoted_packet(const uint8_t* frame, const ParsedPacket& p, QuotedPack
   out = {};
   const uint32_t start = p.l4_offset + 8u, end = p.l3_end;
   if (start >= end) return false;
+  // RFC 5508 REQ-3: and neither is one whose own ICMPv4 checksum is wrong.
+  if (p.ip_version == 4 && static_cast<uint16_t>(~rte_raw_cksum(frame + p.l4_offset, end - p.l4_offset)) != 0)
+    return false;
   const uint8_t* q = frame + start;
   const uint32_t available = end - start;
   uint32_t header = 0;
@@ -22,6 +27,8 @@ bool parse_quoted_packet(const uint8_t* frame, const ParsedPacket& p, QuotedPack
     if (available < 20 || (q[0] >> 4) != 4) return false;
     header = (q[0] & 0x0f) * 4u;
     if (header < 20 || header > available) return false;
+    // RFC 5508 REQ-3: an error whose quoted header checksum is wrong is not trusted.
+    if (static_cast<uint16_t>(~rte_raw_cksum(q, header)) != 0) return false;
     out.proto = q[9];
     out.src = IpAddress::v4(q + 12);
     out.dst = IpAddress::v4(q + 16);

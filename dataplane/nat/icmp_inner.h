@@ -24,8 +24,9 @@ struct QuotedPacket {
 bool is_icmp_error(const ParsedPacket& p) noexcept;
 
 // Parses the quote of the ICMP error `p` in `frame`. Returns false when it is truncated,
-// lies about its lengths, is of another IP version, or quotes a protocol other than
-// TCP, UDP or ICMP echo (with at least the 8 bytes RFC 792 promises).
+// lies about its lengths, is of another IP version, quotes a protocol other than TCP, UDP
+// or ICMP echo (with at least the 8 bytes RFC 792 promises), or when the ICMPv4 checksum
+// or the quoted IPv4 header checksum is wrong (RFC 5508 REQ-3).
 bool parse_quoted_packet(const uint8_t* frame, const ParsedPacket& p, QuotedPacket& out) noexcept;
 
 }  // namespace gauntlet
