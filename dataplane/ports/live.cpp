@@ -100,8 +100,15 @@ bool start_port(uint16_t id, uint8_t role, const Config& cfg, rte_mempool* pool,
     return false;
   }
   rte_eth_conf conf{};
+  // A Toeplitz key of repeated 0x6d5a hashes (a, b) and (b, a) alike: both directions of
+  // a flow reach the same queue, so the same worker owns its conntrack entry.
+  static uint8_t symmetric_key[64];
+  for (size_t i = 0; i < sizeof symmetric_key; ++i) symmetric_key[i] = i % 2 ? 0x5a : 0x6d;
   if (queues > 1) {
     conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+    conf.rx_adv_conf.rss_conf.rss_key = symmetric_key;
+    conf.rx_adv_conf.rss_conf.rss_key_len =
+        static_cast<uint8_t>(info.hash_key_size ? std::min<size_t>(info.hash_key_size, sizeof symmetric_key) : 40);
     conf.rx_adv_conf.rss_conf.rss_hf =
         (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
   }
