@@ -9,12 +9,13 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-# Exactly what the project needs: build, libraries, test tools, pcap generator.
+# Exactly what the project needs: build, libraries, test tools, pcap generator, e2e clients.
 packages=(
   build-essential g++ clang meson ninja-build pkg-config
   dpdk dpdk-dev libdpdk-dev libhyperscan-dev libpcap-dev libfmt-dev libyaml-cpp-dev libxxhash-dev
   libgtest-dev libgmock-dev googletest
   python3 python3-scapy iproute2 ethtool
+  curl wrk iputils-ping iputils-arping
 )
 
 missing=()

@@ -14,7 +14,7 @@
 #       192.0.2.66     blocked client (firewall rule block-bad-net)  default via 10.0.0.1
 #       93.184.216.34  external server, HTTP on :443 (allow-list https-out / example-api)
 #       198.18.0.5     external server, HTTP on :6667 (not on the allow-list)
-#                                              pods: python3 http.server :80 on each address
+#                                      pods: Python http.server on :80 of each address
 #
 # The external servers sit on the internet namespace's loopback: the internet namespace is
 # both the pods' default gateway (198.51.100.254) and the far end. With SNAT, pods' traffic
@@ -31,7 +31,8 @@
 # Environment: GL_DIR (work directory for the config, web roots and server logs; default a
 # new temporary directory, removed by `down`), GL_BASE_CONFIG, GL_NEIGHBOURS (learned|static).
 # `run` exports to CMD: GL_TOPOLOGY=1, GL_DIR, GL_CONFIG, GL_NS_GAUNTLET, GL_NS_INTERNET,
-# GL_NS_PODS, GL_PODS, and holds a lock so that two runs on one machine take turns.
+# GL_NS_PODS, GL_PODS, GL_OUT_PEER, GL_IN_PEER; it holds a lock so that two runs on one
+# machine take turns.
 # Needs root, iproute2, ethtool and /usr/bin/python3.
 set -euo pipefail
 
@@ -95,14 +96,32 @@ wait_listen() {
   return 1
 }
 
-# python3 http.server on ADDR:PORT in NS, serving "NAME ADDR" from its own web root;
-# HTTP/1.1 so that clients keep connections alive. Its request log shows the client address.
+# Python's http.server (SimpleHTTPRequestHandler, threaded) on ADDR:PORT in NS, serving
+# "NAME ADDR" from its own web root. HTTP/1.1 keeps connections alive, and TCP_NODELAY stops
+# Nagle from holding the body back behind the headers for a delayed ACK (40 ms a request,
+# which `python3 -m http.server --protocol HTTP/1.1` suffers). Binding skips http.server's
+# reverse DNS lookup of its own address (a query that could only time out in a namespace).
+# Its log shows client addresses.
+http_server='
+import functools, http.server, socketserver, sys
+class Handler(http.server.SimpleHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+class Server(http.server.ThreadingHTTPServer):
+    def server_bind(self):
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+addr, port, root = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+server = Server((addr, port), functools.partial(Handler, directory=root))
+print(f"Serving HTTP on {addr} port {port}", file=sys.stderr)
+server.serve_forever()
+'
 start_http() {
   local ns=$1 addr=$2 port=$3 name=$4
   mkdir -p "$dir/www/$addr"
   echo "$name $addr" >"$dir/www/$addr/index.html"
-  in_ns "$ns" "$PYTHON" -u -m http.server --bind "$addr" --directory "$dir/www/$addr" \
-    --protocol HTTP/1.1 "$port" </dev/null >"$dir/http-$addr.log" 2>&1 &
+  in_ns "$ns" "$PYTHON" -u -c "$http_server" "$addr" "$port" "$dir/www/$addr" \
+    </dev/null >"$dir/http-$addr.log" 2>&1 &
 }
 
 write_config() {
@@ -185,6 +204,7 @@ up() {
 export_env() {
   export GL_TOPOLOGY=1 GL_DIR="$dir" GL_CONFIG="$dir/live.yaml" GL_NS_GAUNTLET="$NS_GAUNTLET"
   export GL_NS_INTERNET="$NS_INTERNET" GL_NS_PODS="$NS_PODS" GL_PODS="$PODS"
+  export GL_OUT_PEER="$OUT_PEER" GL_IN_PEER="$IN_PEER"
 }
 
 child=""
@@ -202,6 +222,8 @@ topology: up; work directory $dir (server logs http-*.log)
   run gauntlet: ip netns exec $NS_GAUNTLET build/dataplane/gauntlet -l 0,1 --no-huge -m 512 \\
       --no-shconf --no-pci --log-level='*:warning' -- --config $dir/live.yaml
   then e.g.:    ip netns exec $NS_INTERNET curl --interface 203.0.113.10 http://10.0.0.10/
+  (gauntlet learns neighbours live: the first packet towards one it does not know yet is
+  dropped while it sends an ARP request; TCP's retransmission carries on)
   tear down:    tools/topology.sh down
 EOF
     ;;
