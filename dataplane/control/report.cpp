@@ -201,7 +201,7 @@ std::string summary_table(const Totals& t) {
   s += fmt::format("\nflows: {} active of {} (created {}, expired {}); snat ports in use: tcp {}, udp {}, icmp {}",
                    t.flows_active, t.flow_capacity, t.flows_created, t.flows_expired, t.nat_ports_in_use[0],
                    t.nat_ports_in_use[1], t.nat_ports_in_use[2]);
-  s += fmt::format("\n{:<9} {:<10} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8}  {}\n", "direction", "layer",
+  s += fmt::format("\n{:<9} {:<12} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8}  {}\n", "direction", "layer",
                    "seen", "passed", "forwarded", "answered", "consumed", "stopped", "top reasons");
   for (size_t d = 0; d < kDirections; ++d) {
     for (size_t l = 0; l < kLayers; ++l) {
@@ -209,7 +209,7 @@ std::string summary_table(const Totals& t) {
       const uint64_t* o = t.outcomes[d][l];
       uint64_t seen = 0;
       for (size_t i = 0; i < kOutcomes; ++i) seen += o[i];
-      s += fmt::format("{:<9} {:<10} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8}  {}\n", kDirectionNames[d],
+      s += fmt::format("{:<9} {:<12} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8}  {}\n", kDirectionNames[d],
                        kLayerNames[l], seen, o[0], o[1], o[2], o[3], o[4],
                        top_reasons(t, d, static_cast<Layer>(l), 3));
     }
