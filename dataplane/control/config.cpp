@@ -55,10 +55,10 @@ std::string ConfigError::to_string() const {
 // gauntlet supports, "<driver><N>[,key=value...]".
 bool valid_device_string(const std::string& d) {
   static const std::regex kPci(
-      "^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\\.[0-7](,[A-Za-z0-9_]+=[^,]*)*$");
+      "^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\\.[0-7](,[A-Za-z0-9_-]+=[^,]*)*$");
   static const std::regex kVdev(
       "^(net_af_packet|net_af_xdp|net_pcap|net_null|net_tap|net_tun|net_ring|net_memif|net_vhost|"
-      "virtio_user|eth_af_packet|eth_pcap|eth_null|eth_ring)[0-9]+(,[A-Za-z0-9_]+=[^,]*)*$");
+      "virtio_user|eth_af_packet|eth_pcap|eth_null|eth_ring)[0-9]+(,[A-Za-z0-9_-]+=[^,]*)*$");
   return std::regex_match(d, kPci) || std::regex_match(d, kVdev);
 }
 
