@@ -63,9 +63,9 @@ inline void start_eal() {
   if (started) return;
   cpu_set_t cpus;
   const bool have_mask = sched_getaffinity(0, sizeof cpus, &cpus) == 0;
-  const char* args[] = {"gauntlet-fuzz", "-l",       "0",           "--no-huge",
-                        "-m",            "256",      "--no-pci",    "--no-shconf",
-                        "--no-telemetry", "--log-level=*:error"};
+  const char* args[] = {
+      "gauntlet-fuzz", "-l",       "0",           "--no-huge",      "-m",
+      "256",           "--no-pci", "--no-shconf", "--no-telemetry", "--log-level=*:error"};
   if (rte_eal_init(static_cast<int>(std::size(args)), const_cast<char**>(args)) < 0)
     fail("rte_eal_init failed");
   if (have_mask) sched_setaffinity(0, sizeof cpus, &cpus);

@@ -107,8 +107,7 @@ std::vector<std::string> run(const gauntlet::HttpLimits& limits, const uint8_t* 
   size_t at = 0;
   for (size_t n : sizes) {
     const auto segment = gauntlet::fuzz::exact_copy(data + at, n);
-    parser.feed(segment.get(), n,
-                [&](const HttpRequest& r, const HttpEvent& e) { log.add(r, e); });
+    parser.feed(segment.get(), n, [&](const HttpRequest& r, const HttpEvent& e) { log.add(r, e); });
     check(parser.buffered_bytes() <=
               size_t{parser.limits().max_request_line} + parser.limits().max_header_bytes,
           "head storage use past the limits");

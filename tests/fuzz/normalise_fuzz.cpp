@@ -29,14 +29,22 @@ struct Call {
 
   NormaliseResult operator()(std::string_view in, std::span<char> out) const {
     switch (function) {
-      case 0: return percent_decode(in, out, decode);
-      case 1: return to_lower_ascii(in, out);
-      case 2: return remove_nul(in, out);
-      case 3: return normalise_path(in, out);
-      case 4: return decode_html_entities(in, out);
-      case 5: return compress_whitespace(in, out);
-      case 6: return replace_sql_comments(in, out);
-      default: return normalise(kind, in, out, options);
+      case 0:
+        return percent_decode(in, out, decode);
+      case 1:
+        return to_lower_ascii(in, out);
+      case 2:
+        return remove_nul(in, out);
+      case 3:
+        return normalise_path(in, out);
+      case 4:
+        return decode_html_entities(in, out);
+      case 5:
+        return compress_whitespace(in, out);
+      case 6:
+        return replace_sql_comments(in, out);
+      default:
+        return normalise(kind, in, out, options);
     }
   }
 };

@@ -24,13 +24,12 @@ void check_offsets(const ParsedPacket& p, size_t len) {
 }
 
 bool same(const ParsedPacket& a, const ParsedPacket& b) {
-  return a.ether_type == b.ether_type && a.vlan_tci == b.vlan_tci &&
-         a.l3_offset == b.l3_offset && a.l4_offset == b.l4_offset &&
-         a.payload_offset == b.payload_offset && a.l3_end == b.l3_end &&
-         a.ip_version == b.ip_version && a.l4_proto == b.l4_proto && a.flags == b.flags &&
-         a.ttl == b.ttl && a.tcp_flags == b.tcp_flags && a.icmp_type == b.icmp_type &&
-         a.icmp_code == b.icmp_code && a.src_port == b.src_port && a.dst_port == b.dst_port &&
-         a.src == b.src && a.dst == b.dst;
+  return a.ether_type == b.ether_type && a.vlan_tci == b.vlan_tci && a.l3_offset == b.l3_offset &&
+         a.l4_offset == b.l4_offset && a.payload_offset == b.payload_offset &&
+         a.l3_end == b.l3_end && a.ip_version == b.ip_version && a.l4_proto == b.l4_proto &&
+         a.flags == b.flags && a.ttl == b.ttl && a.tcp_flags == b.tcp_flags &&
+         a.icmp_type == b.icmp_type && a.icmp_code == b.icmp_code && a.src_port == b.src_port &&
+         a.dst_port == b.dst_port && a.src == b.src && a.dst == b.dst;
 }
 
 }  // namespace

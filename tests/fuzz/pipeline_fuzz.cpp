@@ -39,7 +39,7 @@ namespace {
 using namespace gauntlet;
 using gauntlet::fuzz::check;
 
-constexpr unsigned kMbufs = 63;  // one packet in flight; a power of two minus one
+constexpr unsigned kMbufs = 63;       // one packet in flight; a power of two minus one
 constexpr uint16_t kMaxFrame = 9216;  // as replay
 constexpr uint16_t kDataRoom = kMaxFrame + RTE_PKTMBUF_HEADROOM;
 constexpr uint64_t kClockStep = 10'000'000;  // 10 ms
