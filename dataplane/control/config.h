@@ -60,7 +60,6 @@ struct SnatConfig {
   std::vector<Prefix> from;
   uint16_t port_lo = 1024, port_hi = 65535;  // split evenly between workers
   uint32_t max_ports_per_host = 1024;        // per protocol per worker; 0: no quota
-  bool endpoint_independent_filtering = false;
   SourceMark mark;
 };
 

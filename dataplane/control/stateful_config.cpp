@@ -92,12 +92,10 @@ void load_snat(Loader& in, const YAML::Node& node, Config& cfg) {
       // Refused rather than accepted and ignored: the config must say what runs.
       in.error(node["filtering"], "filtering: endpoint-independent is not implemented yet "
                                   "(address-and-port-dependent is)");
-    else if (f && *f == "address-and-port-dependent")
-      s.endpoint_independent_filtering = false;
-    else
+    else if (f && *f != "address-and-port-dependent")
       in.error(node["filtering"], fmt::format("filtering must be endpoint-independent or "
                                               "address-and-port-dependent, not '{}'",
-                                              f.value_or("")));
+                                              *f));
   }
 }
 
