@@ -938,6 +938,30 @@ CASES = {
 }
 
 
+def load_area_cases():
+    """Cases of later layers live in tools/pcapgen/<area>.py, each with its own CASES
+    dict; they use this file's helpers through ``from gen_pcaps import *``."""
+    import importlib.util
+    sys.modules.setdefault("gen_pcaps", sys.modules[__name__])
+    area_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pcapgen")
+    if not os.path.isdir(area_dir):
+        return
+    for fname in sorted(os.listdir(area_dir)):
+        if not fname.endswith(".py") or fname.startswith("_"):
+            continue
+        spec = importlib.util.spec_from_file_location(
+            "pcapgen_" + fname[:-3], os.path.join(area_dir, fname))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        for name, fn in getattr(module, "CASES", {}).items():
+            if name in CASES:
+                raise SystemExit("gen_pcaps: case %s defined twice (%s)" % (name, fname))
+            CASES[name] = fn
+
+
+load_area_cases()
+
+
 def write_case(out_dir, name):
     """Write one case folder; returns [(path, count)] for files written."""
     tagged = CASES[name]()

@@ -17,6 +17,7 @@ namespace gauntlet {
   X(local, "local", kBothDirections)         \
   X(firewall, "firewall", kIngressOnly)      \
   X(allowlist, "allowlist", kEgressOnly)     \
+  X(waf, "waf", kIngressOnly)                \
   X(loadbalancer, "loadbalancer", kIngressOnly) \
   X(nat, "nat", kBothDirections)             \
   X(forward, "forward", kBothDirections)
