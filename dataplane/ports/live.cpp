@@ -222,6 +222,9 @@ int run_live(const Config& cfg, const LiveOptions& options) {
   for (uint8_t p = 0; p < kPortCount; ++p) print_link(shared.port_ids[p], p);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
+  // A vhost-user peer that goes away must not kill the dataplane: its socket's writes fail
+  // (EPIPE) and the port reports link down instead.
+  std::signal(SIGPIPE, SIG_IGN);
   const uint64_t deadline = options.duration_s > 0
                                 ? rte_rdtsc() + uint64_t(options.duration_s * double(shared.tsc_hz))
                                 : 0;
