@@ -1,0 +1,243 @@
+// gauntlet-trafficgen: a DPDK traffic generator for benchmarking a device under test (DUT)
+// between two ports: transmit on one, receive on the other, count loss, reordering and
+// latency; optionally search the zero-loss throughput (RFC 2544 section 26.1: NDR) and the
+// partial-drop rate (PDR, loss within a tolerance, as FD.io CSIT's MLRsearch reports).
+//
+//   gauntlet-trafficgen [EAL options --] --tx-port 0 --rx-port 1 [traffic] [rate] [search]
+//
+// See README.md, "Line-rate benchmarking".
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include "tools/trafficgen/report.h"
+#include "tools/trafficgen/search.h"
+#include "tools/trafficgen/traffic.h"
+#include "tools/trafficgen/trial.h"
+
+namespace {
+
+using namespace trafficgen;
+
+struct Options {
+  TrialConfig trial;
+  SynthSpec synth;
+  std::string pcap;
+  std::string rate = "0";  // pps, or "N%" of line rate; 0: unthrottled
+  SearchConfig search;
+  bool do_search = false;
+  std::string json;
+};
+
+void usage() {
+  std::fputs(
+      "usage: gauntlet-trafficgen [EAL options --] [options]\n"
+      "  --tx-port N --rx-port M   ethdev ports to send on and receive from (default 0, 1)\n"
+      "traffic (synthesised IPv4 unless --pcap):\n"
+      "  --sizes 64|imix|64,570,1518   frame sizes with FCS (default 64)\n"
+      "  --flows N                 distinct 5-tuples (default 1024)\n"
+      "  --proto udp|tcp           (default udp)\n"
+      "  --dst-mac MAC --src-mac MAC   (default 02:00:00:00:00:01 / 02:00:00:00:01:fe)\n"
+      "  --dst-ip A --dst-port P   (default 10.0.0.10:53); sources 203.0.113.1-250\n"
+      "  --pcap FILE               send the frames of FILE, looped, as captured\n"
+      "rate and time:\n"
+      "  --rate PPS|N%             offered rate (default: unthrottled)\n"
+      "  --duration S              transmit time of a trial (default 1)\n"
+      "search (RFC 2544 throughput):\n"
+      "  --search                  binary search for NDR and PDR\n"
+      "  --loss-tolerance F        PDR loss ratio (default 0.005)\n"
+      "  --precision F             stop when the interval is below F of the max (default 0.01)\n"
+      "  --json FILE               results as JSON\n",
+      stderr);
+}
+
+bool parse_mac(const char* s, uint8_t* mac) {
+  unsigned v[6];
+  if (std::sscanf(s, "%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6)
+    return false;
+  for (int i = 0; i < 6; ++i) {
+    if (v[i] > 255) return false;
+    mac[i] = static_cast<uint8_t>(v[i]);
+  }
+  return true;
+}
+
+bool parse_ipv4(const char* s, uint32_t& out) {
+  unsigned a, b, c, d;
+  char extra;
+  if (std::sscanf(s, "%u.%u.%u.%u%c", &a, &b, &c, &d, &extra) != 4 || a > 255 || b > 255 ||
+      c > 255 || d > 255)
+    return false;
+  out = a << 24 | b << 16 | c << 8 | d;
+  return true;
+}
+
+bool parse_args(int argc, char** argv, Options& o) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const bool has_value = i + 1 < argc;
+    const char* v = has_value ? argv[i + 1] : "";
+    auto number = [&](double& out) {
+      char* end = nullptr;
+      out = std::strtod(v, &end);
+      return has_value && *v && *end == '\0' && out >= 0;
+    };
+    double d = 0;
+    std::string error;
+    bool ok = true;
+    if (a == "--tx-port" && number(d))
+      o.trial.tx_port = static_cast<uint16_t>(d);
+    else if (a == "--rx-port" && number(d))
+      o.trial.rx_port = static_cast<uint16_t>(d);
+    else if (a == "--sizes" && has_value)
+      ok = parse_sizes(v, o.synth.sizes, error);
+    else if (a == "--flows" && number(d) && d >= 1)
+      o.synth.flows = static_cast<uint32_t>(d);
+    else if (a == "--proto" && has_value) {
+      ok = !std::strcmp(v, "udp") || !std::strcmp(v, "tcp");
+      o.synth.tcp = !std::strcmp(v, "tcp");
+    } else if (a == "--dst-mac" && has_value)
+      ok = parse_mac(v, o.synth.dst_mac);
+    else if (a == "--src-mac" && has_value)
+      ok = parse_mac(v, o.synth.src_mac);
+    else if (a == "--dst-ip" && has_value)
+      ok = parse_ipv4(v, o.synth.dst_ip);
+    else if (a == "--dst-port" && number(d) && d <= 65535)
+      o.synth.dst_port = static_cast<uint16_t>(d);
+    else if (a == "--pcap" && has_value)
+      o.pcap = v;
+    else if (a == "--rate" && has_value)
+      o.rate = v;
+    else if (a == "--duration" && number(d) && d > 0)
+      o.trial.duration_s = o.search.trial_s = d;
+    else if (a == "--search") {
+      o.do_search = true;
+      continue;
+    } else if (a == "--loss-tolerance" && number(d) && d < 1)
+      o.search.loss_tolerance = d;
+    else if (a == "--precision" && number(d) && d > 0 && d < 1)
+      o.search.precision = d;
+    else if (a == "--json" && has_value)
+      o.json = v;
+    else {
+      std::fprintf(stderr, "gauntlet-trafficgen: bad option or value: %s %s\n", a.c_str(), v);
+      return false;
+    }
+    if (!ok) {
+      std::fprintf(stderr, "gauntlet-trafficgen: %s: %s\n", a.c_str(),
+                   error.empty() ? "invalid value" : error.c_str());
+      return false;
+    }
+    ++i;
+  }
+  return true;
+}
+
+bool start_port(uint16_t port, rte_mempool* pool) {
+  rte_eth_conf conf{};
+  if (rte_eth_dev_configure(port, 1, 1, &conf) < 0 ||
+      rte_eth_rx_queue_setup(port, 0, 1024, rte_eth_dev_socket_id(port), nullptr, pool) < 0 ||
+      rte_eth_tx_queue_setup(port, 0, 1024, rte_eth_dev_socket_id(port), nullptr) < 0 ||
+      rte_eth_dev_start(port) < 0) {
+    std::fprintf(stderr, "gauntlet-trafficgen: port %u does not start\n", port);
+    return false;
+  }
+  rte_eth_promiscuous_enable(port);
+  return true;
+}
+
+// Waits up to 10 s for the link (a vhost/memif peer may attach late); returns its speed in
+// Mbps, 0 when unknown.
+uint32_t wait_link(uint16_t port) {
+  rte_eth_link link{};
+  for (int i = 0; i < 100; ++i) {
+    rte_eth_link_get_nowait(port, &link);
+    if (link.link_status) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (!link.link_status) std::fprintf(stderr, "gauntlet-trafficgen: port %u: link down\n", port);
+  return link.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN ? 0 : link.link_speed;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int eal = rte_eal_init(argc, argv);
+  if (eal < 0) {
+    std::fputs("gauntlet-trafficgen: EAL did not start\n", stderr);
+    return 2;
+  }
+  Options o;
+  if (!parse_args(argc - eal, argv + eal, o)) {
+    usage();
+    return 2;
+  }
+  const uint16_t ports = rte_eth_dev_count_avail();
+  if (o.trial.tx_port >= ports || o.trial.rx_port >= ports) {
+    std::fprintf(stderr, "gauntlet-trafficgen: %u port(s) available; give --vdev/-a devices\n",
+                 ports);
+    return 2;
+  }
+  Templates t;
+  std::string error;
+  if (!o.pcap.empty()) {
+    if (!load_pcap(o.pcap, t, error)) {
+      std::fprintf(stderr, "gauntlet-trafficgen: %s\n", error.c_str());
+      return 2;
+    }
+  } else {
+    t = synthesise(o.synth);
+  }
+  size_t largest = 0;
+  for (const auto& f : t.frames) largest = std::max(largest, f.size());
+  rte_mempool* pool = rte_pktmbuf_pool_create("trafficgen", 16383, 256, 0,
+                                              static_cast<uint16_t>(largest + RTE_PKTMBUF_HEADROOM),
+                                              rte_socket_id());
+  if (!pool || !start_port(o.trial.tx_port, pool) ||
+      (o.trial.rx_port != o.trial.tx_port && !start_port(o.trial.rx_port, pool))) {
+    std::fputs("gauntlet-trafficgen: cannot set up the packet pool or the ports\n", stderr);
+    return 2;
+  }
+  const uint32_t speed_mbps = wait_link(o.trial.tx_port);
+  wait_link(o.trial.rx_port);
+  const double avg_frame = static_cast<double>(t.bytes) / static_cast<double>(t.frames.size());
+  // Line rate in frames/s: each frame also takes FCS 4 + preamble 8 + gap 12 bytes on the wire.
+  const double line_pps = speed_mbps ? speed_mbps * 1e6 / ((avg_frame + 24) * 8) : 0;
+  if (!o.rate.empty() && o.rate.back() == '%') {
+    const double pct = std::strtod(o.rate.c_str(), nullptr);
+    if (!line_pps || pct <= 0) {
+      std::fputs("gauntlet-trafficgen: a % rate needs a port that reports its link speed\n",
+                 stderr);
+      return 2;
+    }
+    o.trial.rate_pps = line_pps * pct / 100;
+  } else {
+    o.trial.rate_pps = std::strtod(o.rate.c_str(), nullptr);
+  }
+  RunReport report;
+  report.avg_frame_bytes = avg_frame;
+  report.line_pps = line_pps;
+  report.templates = t.frames.size();
+  if (o.do_search) {
+    o.search.trial = o.trial;
+    report.search = search_throughput(t, pool, o.search);
+    report.has_search = true;
+  } else {
+    report.single = run_trial(t, pool, o.trial);
+  }
+  print_report(report, stdout);
+  if (!o.json.empty() && !write_json(report, o.json)) {
+    std::fprintf(stderr, "gauntlet-trafficgen: cannot write %s\n", o.json.c_str());
+    return 1;
+  }
+  rte_eth_dev_stop(o.trial.tx_port);
+  if (o.trial.rx_port != o.trial.tx_port) rte_eth_dev_stop(o.trial.rx_port);
+  rte_eal_cleanup();
+  return 0;
+}

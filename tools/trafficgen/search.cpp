@@ -1,0 +1,54 @@
+// Binary search for NDR and PDR (see search.h).
+#include "tools/trafficgen/search.h"
+
+namespace trafficgen {
+
+namespace {
+
+// The highest rate in [lower, upper] whose trial loses at most `tolerance`, by bisection. A
+// trial "passes" on its measured loss; its offered rate is what the search reports.
+TrialResult bisect(const Templates& t, rte_mempool* pool, const SearchConfig& cfg, double lower,
+                   double upper, double tolerance, std::vector<TrialResult>& trials) {
+  TrialResult best;  // offered_pps 0: nothing passed
+  double lo = lower, hi = upper;
+  for (unsigned i = 0; i < cfg.max_trials && hi - lo > cfg.precision * upper; ++i) {
+    const double rate = i == 0 ? upper : (lo + hi) / 2;
+    TrialConfig tc = cfg.trial;
+    tc.rate_pps = rate;
+    tc.duration_s = cfg.trial_s;
+    const TrialResult r = run_trial(t, pool, tc);
+    trials.push_back(r);
+    // A trial passes when the DUT lost no more than the tolerance of what was offered, and
+    // the offer was real: the generator's TX queue took (nearly) every frame of the rate.
+    const double offered = rate * r.elapsed_s;
+    const bool offered_fully = static_cast<double>(r.sent) >= (1 - cfg.precision) * offered;
+    if (r.sent > 0 && offered_fully && r.loss_ratio() <= tolerance) {
+      best = r;
+      lo = rate;
+      if (i == 0) break;  // the upper bound itself passes
+    } else {
+      hi = rate;
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+SearchResult search_throughput(const Templates& t, rte_mempool* pool, const SearchConfig& cfg) {
+  SearchResult s;
+  TrialConfig tc = cfg.trial;
+  tc.rate_pps = 0;
+  tc.duration_s = cfg.trial_s;
+  s.max = run_trial(t, pool, tc);
+  s.trials.push_back(s.max);
+  const double upper = s.max.tx_pps();
+  if (upper <= 0) return s;
+  s.ndr = bisect(t, pool, cfg, 0, upper, 0.0, s.trials);
+  // PDR >= NDR: its search starts where the zero-loss one ended.
+  s.pdr = bisect(t, pool, cfg, s.ndr.offered_pps, upper, cfg.loss_tolerance, s.trials);
+  if (s.pdr.offered_pps < s.ndr.offered_pps) s.pdr = s.ndr;
+  return s;
+}
+
+}  // namespace trafficgen

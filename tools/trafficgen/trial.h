@@ -1,0 +1,44 @@
+// One trial of the traffic generator: transmit the templates on one port at a set rate
+// for a set time (paced by the TSC), receive on another, and count what came back. Runs on
+// the calling lcore (TX and RX interleaved in one loop: two cores are the most a small
+// machine can give a generator and the device under test together).
+#pragma once
+
+#include <cstdint>
+
+#include "tools/trafficgen/traffic.h"
+
+struct rte_mempool;
+
+namespace trafficgen {
+
+struct TrialConfig {
+  uint16_t tx_port = 0;
+  uint16_t rx_port = 1;
+  double rate_pps = 0;    // 0: as fast as the TX path takes them
+  double duration_s = 1;  // transmit time
+  double drain_s = 0.2;   // receive time after the last transmit, for packets in flight
+};
+
+struct TrialResult {
+  double offered_pps = 0;   // the rate asked for (0: unthrottled)
+  double elapsed_s = 0;     // transmit time actually spent
+  uint64_t sent = 0;        // accepted by the TX queue
+  uint64_t tx_refused = 0;  // the TX queue was full: not sent, not counted as loss
+  uint64_t received = 0;    // every frame received on the RX port
+  uint64_t stamped = 0;     // received frames that carried this run's stamp
+  uint64_t reordered = 0;   // stamped frames whose sequence was below one seen before
+  uint64_t bytes_sent = 0;
+  // Latency of stamped frames (TX burst build -> RX burst), nanoseconds.
+  double latency_min_ns = 0, latency_avg_ns = 0, latency_max_ns = 0;
+  double latency_p50_ns = 0, latency_p99_ns = 0, latency_p999_ns = 0;
+
+  uint64_t lost() const { return sent > received ? sent - received : 0; }
+  double loss_ratio() const { return sent ? static_cast<double>(lost()) / sent : 0; }
+  double tx_pps() const { return elapsed_s > 0 ? sent / elapsed_s : 0; }
+  double tx_gbps() const { return elapsed_s > 0 ? bytes_sent * 8 / elapsed_s / 1e9 : 0; }
+};
+
+TrialResult run_trial(const Templates& templates, rte_mempool* pool, const TrialConfig& cfg);
+
+}  // namespace trafficgen
