@@ -4,12 +4,15 @@
 #include <chrono>
 #include <filesystem>
 #include <fmt/format.h>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <rte_eal.h>
 
 #include "dataplane/control/config.h"
+#include "dataplane/control/explain.h"
+#include "dataplane/control/what_if.h"
 #include "dataplane/ports/live.h"
 #include "dataplane/ports/replay.h"
 
@@ -27,11 +30,25 @@ replay (pcaps in, pcaps out; EAL is set up for you):
   --out DIR             output folder (default: out): outside.pcap, inside.pcap,
                         events.jsonl, summary.txt, summary.json
   --trace FILE          one JSON line per packet with its decision chain
+  --explain LIST        print packets LIST (4,7-9 or all) in plain words, one line each
+  --what-if FILE        replay through FILE as well; list the packets whose verdicts
+                        differ (each run's outputs go to OUT/a and OUT/b)
 
 live (ports from the config's device strings):
   --trace FILE          as above
-  --events FILE         event log (default: standard error)
+  --events FILE         event log, appended to (default: standard error); SIGHUP
+                        reopens it (log rotation) and reloads the config
   --duration SECONDS    stop by itself after this long
+  --warmup SECONDS      measure the rates from this long after the start (benchmarks)
+  --stage-cycles        time each pipeline step (TSC per burst); shown in the summary
+  --summary-json FILE   also write the final summary as JSON (rates, stage cycles)
+
+drop capture (replay and live):
+  --drop-capture FILE   a pcap of the stopped packets as they arrived (512 bytes of each)
+  --drop-capture-layer LIST
+                        only the stops of these layers (firewall,waf,...; default: all)
+  --drop-capture-bytes N
+                        the file never grows past N bytes (k, M, G; default: 64M)
 )";
 
 struct Options {
@@ -40,7 +57,22 @@ struct Options {
   gauntlet::ReplayOptions replay;
   gauntlet::LiveOptions live;
   bool replay_mode = false;
+  std::optional<gauntlet::PacketSelection> explain;
+  std::string what_if;  // the second config
 };
+
+// Live ports can take the device's MAC; a replayed port has no device to ask.
+bool replay_macs_set(const gauntlet::Config& cfg) {
+  for (uint8_t p = 0; p < gauntlet::kPortCount; ++p) {
+    const auto& port = cfg.ports[p];
+    if (!port.mac_set) {
+      fmt::print(stderr, "{}:{}:{}: error: replay needs ports.{}.mac\n", port.mark.file,
+                 port.mark.line, port.mark.column, gauntlet::port_role_name(p));
+      return false;
+    }
+  }
+  return true;
+}
 
 int usage_error(const std::string& message) {
   fmt::print(stderr, "gauntlet: {}\n{}", message, kUsage);
@@ -50,6 +82,7 @@ int usage_error(const std::string& message) {
 // Returns -1 when parsed, else the exit code.
 int parse_options(const std::vector<std::string>& args, Options& o) {
   o.replay.out_dir = "out";
+  const char* live_only = nullptr;  // a live-mode option seen (refused with --replay)
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&](std::string& into) {
@@ -94,11 +127,57 @@ int parse_options(const std::vector<std::string>& args, Options& o) {
       } catch (...) {
         return usage_error(fmt::format("--duration: '{}' is not a number of seconds", duration));
       }
+    } else if (a == "--warmup") {
+      if (!value(duration)) return usage_error("--warmup needs seconds");
+      try {
+        o.live.warmup_s = std::stod(duration);
+      } catch (...) {
+        return usage_error(fmt::format("--warmup: '{}' is not a number of seconds", duration));
+      }
+      live_only = "--warmup";
+    } else if (a == "--stage-cycles") {
+      o.live.stage_cycles = true;
+      live_only = "--stage-cycles";
+    } else if (a == "--summary-json") {
+      if (!value(o.live.summary_json_path)) return usage_error("--summary-json needs a file");
+      live_only = "--summary-json";
+    } else if (a == "--explain") {
+      std::string list, error;
+      if (!value(list)) return usage_error("--explain needs packet numbers (4,7-9) or all");
+      o.explain = gauntlet::PacketSelection::parse(list, error);
+      if (!o.explain) return usage_error("--explain: " + error);
+    } else if (a == "--what-if") {
+      if (!value(o.what_if)) return usage_error("--what-if needs a config file");
+    } else if (a == "--drop-capture") {
+      if (!value(o.replay.drop_capture.path)) return usage_error("--drop-capture needs a file");
+    } else if (a == "--drop-capture-layer") {
+      std::string list;
+      if (!value(list)) return usage_error("--drop-capture-layer needs layer names");
+      if (std::string e = gauntlet::parse_drop_layers(list, o.replay.drop_capture.layers);
+          !e.empty())
+        return usage_error("--drop-capture-layer: " + e);
+    } else if (a == "--drop-capture-bytes") {
+      std::string bytes;
+      if (!value(bytes)) return usage_error("--drop-capture-bytes needs a size");
+      if (std::string e = gauntlet::parse_byte_count(bytes, o.replay.drop_capture.max_bytes);
+          !e.empty())
+        return usage_error("--drop-capture-bytes: " + e);
     } else {
       return usage_error(fmt::format("unknown option '{}'", a));
     }
   }
   if (o.config.empty()) return usage_error("--config FILE is required");
+  o.live.drop_capture = o.replay.drop_capture;
+  if ((o.explain || !o.what_if.empty()) && !o.replay_mode)
+    return usage_error(fmt::format("{} needs a replay (--replay DIR)",
+                                   o.explain ? "--explain" : "--what-if"));
+  if (!o.what_if.empty() && (o.explain || !o.replay.trace_path.empty() ||
+                             !o.replay.drop_capture.path.empty()))
+    return usage_error(
+        "--what-if writes its own traces (OUT/a/trace.jsonl, OUT/b/trace.jsonl) and takes no "
+        "--trace, --explain or --drop-capture");
+  if (o.replay_mode && live_only)
+    return usage_error(fmt::format("{} is a live-mode option", live_only));
   return -1;
 }
 
@@ -138,15 +217,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (o.replay_mode) {
-    // Live ports can take the device's MAC; a replayed port has no device to ask.
-    for (uint8_t p = 0; p < gauntlet::kPortCount; ++p) {
-      const auto& port = cfg->ports[p];
-      if (!port.mac_set) {
-        fmt::print(stderr, "{}:{}:{}: error: replay needs ports.{}.mac\n", port.mark.file,
-                   port.mark.line, port.mark.column, gauntlet::port_role_name(p));
-        return 2;
-      }
-    }
+    if (!replay_macs_set(*cfg)) return 2;
     if (std::string e = gauntlet::check_replay_inputs(o.replay); !e.empty()) {
       fmt::print(stderr, "gauntlet: {}\n", e);
       return 2;
@@ -157,11 +228,28 @@ int main(int argc, char** argv) {
         return usage_error(fmt::format("{}: live mode needs ports.{}.device (or give --replay)",
                                        o.config, gauntlet::port_role_name(p)));
   }
+  // What-if: the second config is checked as fully as the first, before EAL starts.
+  std::optional<gauntlet::Config> what_if_cfg;
+  if (!o.what_if.empty()) {
+    std::vector<gauntlet::ConfigError> b_errors;
+    auto b = gauntlet::load_config(o.what_if, b_errors);
+    for (const auto& e : b_errors) fmt::print(stderr, "{}\n", e.to_string());
+    if (!b) return 2;
+    for (const auto& w : b->warnings) fmt::print(stderr, "{}\n", w);
+    if (!replay_macs_set(*b)) return 2;
+    what_if_cfg = std::move(*b);
+  }
+  std::optional<gauntlet::Explainer> explainer;
+  if (o.explain) {
+    explainer.emplace(*o.explain, stdout);
+    o.replay.observe = explainer->observer();
+  }
   if (!explicit_eal) {
     // Defaults that work on any machine: no hugepages, no shared config (so several runs
-    // can share a machine), quiet logs.
+    // can share a machine), quiet logs. Replay holds two generations at once when health
+    // checks publish a new one (each with a 64 MB IPv4 route table).
     const std::string lcores = o.replay_mode ? "0" : fmt::format("0-{}", cfg->workers);
-    for (const char* a : {"-l", lcores.c_str(), "--no-huge", "-m", o.replay_mode ? "256" : "1024",
+    for (const char* a : {"-l", lcores.c_str(), "--no-huge", "-m", o.replay_mode ? "512" : "1024",
                           "--no-shconf", "--log-level=*:warning"})
       eal_args.emplace_back(a);
     bool pci = false;
@@ -179,8 +267,11 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "gauntlet: EAL did not start (see the EAL message above)\n");
     return 1;
   }
-  const int rc =
-      o.replay_mode ? gauntlet::run_replay(*cfg, o.replay) : gauntlet::run_live(*cfg, o.live);
+  const int rc = !o.replay_mode ? gauntlet::run_live(*cfg, o.live)
+                 : what_if_cfg    ? gauntlet::run_what_if(*cfg, *what_if_cfg, o.replay)
+                                  : gauntlet::run_replay(*cfg, o.replay);
+  if (explainer && rc == 0 && explainer->printed() == 0)
+    fmt::print(stderr, "gauntlet: --explain: no packet of the replay has those numbers\n");
   rte_eal_cleanup();
   return rc;
 }

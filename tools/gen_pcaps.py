@@ -671,6 +671,8 @@ def case_demo():
         pkts.append(syn_to(WEB_VIP, "203.0.113.%d" % (20 + i), 42000 + i))
     pkts += case_lb_dnat()[:9]
     pkts.append(syn_to(WEB_VIP, CLIENT_A, 41000, dport=81))
+    for part in DEMO_PARTS:
+        pkts += part()
     return pkts
 
 
@@ -938,9 +940,15 @@ CASES = {
 }
 
 
+# Parts of the demo that later layers add (tools/pcapgen/<area>.py: DEMO_PARTS, functions
+# returning packet lists), appended to the demo in file order.
+DEMO_PARTS = []
+
+
 def load_area_cases():
     """Cases of later layers live in tools/pcapgen/<area>.py, each with its own CASES
-    dict; they use this file's helpers through ``from gen_pcaps import *``."""
+    dict (and optionally DEMO_PARTS); they use this file's helpers through
+    ``from gen_pcaps import *``."""
     import importlib.util
     sys.modules.setdefault("gen_pcaps", sys.modules[__name__])
     area_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pcapgen")
@@ -957,6 +965,7 @@ def load_area_cases():
             if name in CASES:
                 raise SystemExit("gen_pcaps: case %s defined twice (%s)" % (name, fname))
             CASES[name] = fn
+        DEMO_PARTS.extend(getattr(module, "DEMO_PARTS", []))
 
 
 load_area_cases()

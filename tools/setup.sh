@@ -15,8 +15,11 @@ packages=(
   dpdk dpdk-dev libdpdk-dev libhyperscan-dev libpcap-dev libfmt-dev libyaml-cpp-dev libxxhash-dev
   libgtest-dev libgmock-dev googletest
   python3 python3-scapy iproute2 ethtool
+  libcpp-httplib-dev        # the Prometheus endpoint
   libclang-rt-14-dev llvm   # libFuzzer and clang's sanitizer runtimes; llvm-symbolizer
   curl wrk iputils-ping iputils-arping
+  nodejs chromium   # the web view's browser test (playwright-core from npm drives chromium)
+  libmodsecurity3 libmodsecurity-dev modsecurity-crs   # WAF baseline: tools/waf/modsec_eval
 )
 
 missing=()
@@ -32,6 +35,12 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q
   apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# The web view's browser test drives chromium with playwright-core, pinned by
+# tests/web/package-lock.json.
+if [ ! -d tests/web/node_modules/playwright-core ]; then
+  npm ci --prefix tests/web --no-audit --no-fund --loglevel=error
 fi
 
 build=${GAUNTLET_BUILD:-build}

@@ -134,7 +134,7 @@ write_config() {
     for a in $PODS; do neighbours+=$'\n'"  - { address: $a, port: inside, mac: $in_mac }"; done
   fi
   awk -v out_dev="net_af_packet0,iface=$OUT_IF" -v in_dev="net_af_packet1,iface=$IN_IF" \
-      -v neighbours="$neighbours" '
+      -v neighbours="$neighbours" -v rules_dir="$(dirname "$base")" '
     /^  outside:/ { port = "outside" }
     /^  inside:/ { port = "inside" }
     /^[[:space:]]*mac:/ { next }                      # live ports use the device MAC
@@ -146,6 +146,7 @@ write_config() {
       print (neighbours != "" ? neighbours : "# neighbours: none static; learned live from ARP (tools/topology.sh)")
       next
     }
+    /^[[:space:]]*rules: \[/ { gsub(/\[waf\//, "[" rules_dir "/waf/") }   # the copy lives elsewhere
     skip && (/^$/ || /^[^[:space:]-]/) { skip = 0 }
     skip { next }
     { print }

@@ -15,6 +15,6 @@ for c in "${cases[@]}"; do
   [ -f "$config" ] || config=$root/rules/gauntlet.yaml
   mkdir -p "$dir/expected"
   "$bin" --config "$config" --replay "$dir" --out "$dir/expected" --trace "$dir/expected/trace.jsonl" >/dev/null
-  rm -f "$dir/expected/summary.txt"
+  rm -f "$dir/expected/summary.txt" "$dir/expected/report.html"
   echo "updated pcaps/$c/expected"
 done

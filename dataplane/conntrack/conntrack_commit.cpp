@@ -5,7 +5,9 @@
 // packet; flows that exist keep working.
 #include <rte_mbuf.h>
 
+#include "dataplane/conntrack/flow_create.h"
 #include "dataplane/conntrack/flow_timeouts.h"
+#include "dataplane/nat/flow_mapping.h"
 #include "dataplane/pipeline/stages.h"
 
 namespace gauntlet {
@@ -22,6 +24,24 @@ bool snat_applies(const Tables& t, const PacketContext& c) noexcept {
   return from && !to_inside;
 }
 
+// From outside to a pod's mapping on the public address, let in by endpoint-independent
+// filtering (conntrack_stage checked the mapping and the policy).
+bool inbound_applies(const Tables& t, const PacketContext& c) noexcept {
+  return t.snat.enabled && t.snat.endpoint_independent_filtering && c.parsed.ip_version == 4 &&
+         c.direction == Direction::ingress && c.parsed.dst == t.snat.address &&
+         (c.parsed.l4_proto == 6 || c.parsed.l4_proto == 17);
+}
+
+// A share of the mapping on public port `port` (hairpin target, inbound flow): the mapping
+// then outlives the flows of its own pod for as long as this flow lives. nullptr: no mapping.
+const PortMapping* share_mapping(Worker& w, uint8_t l4_proto, uint16_t port) noexcept {
+  const NatProtocol proto = *nat_protocol_of(l4_proto);
+  const PortMapping* m = w.nat.mapping(proto, port);
+  if (!m) return nullptr;
+  w.nat.acquire(proto, {m->internal_addr, m->internal_port}, m->version);  // existing: never fails
+  return m;
+}
+
 // The rule that let the packet through, to remember with its flow.
 uint32_t judging_rule(const PacketContext& c) noexcept {
   for (uint8_t s = 0; s < c.step_count; ++s)
@@ -30,7 +50,9 @@ uint32_t judging_rule(const PacketContext& c) noexcept {
   return kNoRule;
 }
 
-void create(Worker& w, PacketContext& c, uint32_t frame_length) noexcept {
+}  // namespace
+
+void create_flow(Worker& w, PacketContext& c, uint32_t frame_length, bool provisional) noexcept {
   const Tables& t = *w.tables;
   const ParsedPacket& p = c.parsed;
   const PacketKey key = make_packet_key(p);
@@ -62,8 +84,28 @@ void create(Worker& w, PacketContext& c, uint32_t frame_length) noexcept {
       return;
     }
     e->backend = (uint32_t{c.service} << 16) | c.backend;
+  } else if (inbound_applies(t, c)) {
+    const PortMapping* m = share_mapping(w, p.l4_proto, p.dst_port);
+    if (!m) {  // its last flow ended since the lookup
+      w.flows.erase(*e);
+      c.decide(Layer::nat, Outcome::stop, Reason::nat_no_mapping);
+      return;
+    }
+    if (w.flows.bind_translation(*e, NatKind::inbound, m->internal_addr, m->internal_port) !=
+        BindResult::bound) {
+      w.nat.release(*nat_protocol_of(p.l4_proto), p.dst_port);
+      w.flows.erase(*e);
+      c.decide(Layer::nat, Outcome::stop, Reason::nat_no_mapping);
+      return;
+    }
   } else if (snat_applies(t, c)) {
     const NatProtocol proto = *nat_protocol_of(p.l4_proto);
+    const bool hairpin = p.dst == t.snat.address;
+    if (hairpin && !w.nat.mapping(proto, p.dst_port)) {
+      w.flows.erase(*e);
+      c.decide(Layer::nat, Outcome::stop, Reason::nat_no_mapping);
+      return;
+    }
     const PortLease lease = w.nat.acquire(proto, {p.src, p.src_port}, 4);
     if (lease.result != PortResult::ok) {
       w.flows.erase(*e);
@@ -80,28 +122,48 @@ void create(Worker& w, PacketContext& c, uint32_t frame_length) noexcept {
       c.decide(Layer::nat, Outcome::stop, Reason::nat_port_exhausted);
       return;
     }
+    if (hairpin) share_mapping(w, p.l4_proto, p.dst_port);  // checked above; released on expiry
   }
   w.flows.set_expiry(*e, c.time_ns + flow_timeout_ns(t.conntrack.timeouts, *e));
   e->account(FlowDirection::original, frame_length);
-  w.counters.flows_created.add();
+  if (!provisional) w.counters.flows_created.add();
   c.flow = e;
   c.flow_dir = static_cast<uint8_t>(FlowDirection::original);
   c.tracking = Tracking::tracked;
 }
 
-}  // namespace
-
 void conntrack_commit_stage(Worker& w, Burst& b) noexcept {
   for (uint16_t i = 0; i < b.count; ++i) {
     PacketContext& c = b.ctx[i];
-    if (c.final) continue;
-    if (c.tracking == Tracking::new_flow) {
-      create(w, c, rte_pktmbuf_pkt_len(b.mbufs[i]));
+    if (c.tracking == Tracking::new_flow && c.flow) {
+      // Opened early (create_flow's `provisional`): kept only if no layer stopped the packet.
+      if (c.final) {
+        release_nat_ports(w.nat, *c.flow);
+        w.flows.erase(*c.flow);
+        c.flow = nullptr;
+        continue;
+      }
+      c.flow->rule = judging_rule(c);
+      c.tracking = Tracking::tracked;
+      w.counters.flows_created.add();
+    } else if (c.final) {
+      continue;
+    } else if (is_deferred_fragment(c)) {
+      if (!attach_fragment(w, c, rte_pktmbuf_mtod(b.mbufs[i], const uint8_t*),
+                           rte_pktmbuf_pkt_len(b.mbufs[i])))
+        // Out of order, or its first fragment was stopped.
+        c.decide(Layer::conntrack, Outcome::stop, Reason::conntrack_fragment_without_first);
+      continue;
+    } else if (c.tracking == Tracking::new_flow) {
+      create_flow(w, c, rte_pktmbuf_pkt_len(b.mbufs[i]), false);
     } else if (c.tracking == Tracking::tracked && !c.flow_judged) {
       // Judged again under the current rules, and allowed: current from now on.
       c.flow->generation = static_cast<uint32_t>(w.tables->generation);
       c.flow->rule = judging_rule(c);
     }
+    if (!c.final && c.tracking == Tracking::tracked && c.parsed.has(kParseFragment) &&
+        !c.parsed.has(kParseLaterFragment))
+      remember_fragment(w, c, rte_pktmbuf_mtod(b.mbufs[i], const uint8_t*));
   }
 }
 

@@ -5,7 +5,9 @@
 // creates its flow. ICMP errors belong to the flow of the packet they quote.
 #include <rte_mbuf.h>
 
+#include "dataplane/conntrack/flow_create.h"
 #include "dataplane/conntrack/flow_timeouts.h"
+#include "dataplane/nat/flow_mapping.h"
 #include "dataplane/nat/icmp_inner.h"
 #include "dataplane/pipeline/stages.h"
 
@@ -18,8 +20,8 @@ constexpr uint32_t kExpiryRounds = 32;  // 8192 slots/nodes: two turns of the wh
 
 void expire_flows(Worker& w, uint64_t now) noexcept {
   auto on_expire = [&](FlowEntry& e) {
-    if (e.nat() == NatKind::source)
-      if (auto p = nat_protocol_of(e.key.proto)) w.nat.release(*p, e.nat_port);
+    release_nat_ports(w.nat, e);
+    w.waf.forget(w.flows.index_of(e));  // the flow's inspection state, if it had any
     w.counters.flows_expired.add();
   };
   // Bounded work per burst; a clock jump (the first packet, a gap in a replay) takes a few
@@ -34,20 +36,44 @@ bool is_echo_request(const ParsedPacket& p) noexcept {
   return p.icmp_type == (p.ip_version == 4 ? 8 : 128);
 }
 
+// TCP/UDP to the public address: the mapping its destination port names, if any.
+const PortMapping* public_mapping(const Worker& w, const ParsedPacket& p) noexcept {
+  if (p.l4_proto != 6 && p.l4_proto != 17) return nullptr;
+  return w.nat.mapping(*nat_protocol_of(p.l4_proto), p.dst_port);
+}
+
 // A packet with no flow: may it start one?
-void miss(Worker& w, PacketContext& c) noexcept {
+void miss(Worker& w, PacketContext& c, const uint8_t* frame, uint32_t frame_length) noexcept {
   const ParsedPacket& p = c.parsed;
   const Tables& t = *w.tables;
-  if (t.snat.enabled && p.ip_version == 4 && p.dst == t.snat.address &&
-      c.direction == Direction::ingress && !(is_icmp_proto(p.l4_proto) && is_echo_request(p))) {
-    // Nothing inside asked for this: an unsolicited packet to the public address.
-    c.decide(Layer::nat, Outcome::stop, Reason::nat_no_mapping);
-    return;
-  }
   // TCP flows start with a SYN: no mid-stream pickup (Linux's nf_conntrack_tcp_loose=0).
   const bool starts_flow = p.l4_proto == 6 ? tcp_flag_class(p.tcp_flags) == TcpFlagClass::syn
                            : is_icmp_proto(p.l4_proto) ? is_echo_request(p)
                                                        : true;
+  if (t.snat.enabled && p.ip_version == 4 && p.dst == t.snat.address &&
+      !(is_icmp_proto(p.l4_proto) && is_echo_request(p))) {
+    // Unsolicited, to the public address. From outside it may start a flow only on a live
+    // mapping, and only under endpoint-independent filtering (address-and-port-dependent:
+    // only the endpoints the pod sent to, whose flows were found above). From inside it is
+    // hairpinned to the pod that holds the mapping (RFC 4787 REQ-9), if one does.
+    const bool allowed = starts_flow && public_mapping(w, p) != nullptr &&
+                         (c.direction == Direction::egress ||
+                          t.snat.endpoint_independent_filtering);
+    if (!allowed) {
+      c.decide(Layer::nat, Outcome::stop, Reason::nat_no_mapping);
+      return;
+    }
+    // The public address is gauntlet's own: the local stage would take a packet of no flow
+    // as addressed to gauntlet itself. Its flow is opened now, still to be judged by the
+    // firewall; conntrack_commit keeps it only if nothing stops the packet.
+    create_flow(w, c, frame_length, true);
+    if (c.final) return;
+    if (p.has(kParseFragment)) remember_fragment(w, c, frame);
+    c.tracking = Tracking::new_flow;
+    c.flow_judged = false;
+    c.decide(Layer::conntrack, Outcome::pass, Reason::conntrack_new);
+    return;
+  }
   if (!starts_flow) {
     if (t.conntrack.drop_invalid) {
       c.decide(Layer::conntrack, Outcome::stop, Reason::conntrack_invalid);
@@ -72,6 +98,12 @@ void hit(Worker& w, PacketContext& c, FlowMatch m, uint32_t frame_length) noexce
     c.decide(Layer::nat, Outcome::stop, Reason::nat_bypass);
     return;
   }
+  // A hairpinned flow is answered from inside only: from outside, its translated tuple
+  // (public address at both ends) can only be forged.
+  if (m.direction == FlowDirection::reply && c.direction != Direction::egress && is_hairpin(e)) {
+    c.decide(Layer::nat, Outcome::stop, Reason::nat_bypass);
+    return;
+  }
   if (p.l4_proto == 6) {
     const TcpState next = tcp_next_state(static_cast<TcpState>(e.state), m.direction, p.tcp_flags);
     if (next == TcpState::invalid && t.conntrack.drop_invalid) {
@@ -93,6 +125,28 @@ void hit(Worker& w, PacketContext& c, FlowMatch m, uint32_t frame_length) noexce
                                                   : Reason::conntrack_reply);
 }
 
+// A packet of no flow from a pod to the public address: the reply of a hairpinned flow,
+// looked up as what it becomes once its own source is translated (its pod's mapping).
+FlowMatch hairpin_reply(Worker& w, const ParsedPacket& p) noexcept {
+  const Tables& t = *w.tables;
+  if (!t.snat.enabled || p.ip_version != 4 || p.dst != t.snat.address ||
+      (p.l4_proto != 6 && p.l4_proto != 17))
+    return {};
+  const uint16_t external =
+      w.nat.external_port_of(*nat_protocol_of(p.l4_proto), {p.src, p.src_port}, 4);
+  if (external == 0) return {};
+  const PacketKey k = make_packet_key(4, p.l4_proto, t.snat.address, external, p.dst, p.dst_port);
+  const FlowMatch m = w.flows.lookup(k, flow_hash(k.key));
+  if (!m || !m.via_translation || m.direction != FlowDirection::reply || !is_hairpin(*m.entry))
+    return {};
+  return m;
+}
+
+bool tracked_proto(const ParsedPacket& p) noexcept {
+  return p.l4_proto == 6 || p.l4_proto == 17 ||
+         (is_icmp_proto(p.l4_proto) && p.ip_version == (p.l4_proto == 1 ? 4 : 6));
+}
+
 }  // namespace
 
 void conntrack_stage(Worker& w, Burst& b) noexcept {
@@ -100,16 +154,18 @@ void conntrack_stage(Worker& w, Burst& b) noexcept {
   FlowHash hashes[kBurstSize];
   bool looked_up[kBurstSize] = {};
   bool related[kBurstSize] = {};
+  bool fragment[kBurstSize] = {};
   for (uint16_t i = 0; i < b.count; ++i) {
     PacketContext& c = b.ctx[i];
     w.clock_ns = std::max(w.clock_ns, c.time_ns);
     const ParsedPacket& p = c.parsed;
     if (c.final || p.ip_version == 0) continue;
-    const bool tracked_proto =
-        p.l4_proto == 6 || p.l4_proto == 17 ||
-        (is_icmp_proto(p.l4_proto) && p.ip_version == (p.l4_proto == 1 ? 4 : 6));
-    if (!tracked_proto || !p.has(kParseL4)) {
-      // Later fragments carry no ports; other protocols are not followed.
+    if (tracked_proto(p) && p.has(kParseLaterFragment)) {
+      fragment[i] = true;  // carries no ports: found through its first fragment, below
+      continue;
+    }
+    if (!tracked_proto(p) || !p.has(kParseL4)) {
+      // Other protocols (and their fragments) are not followed.
       c.tracking = Tracking::untracked;
       c.decide(Layer::conntrack, Outcome::pass, Reason::conntrack_untracked);
       continue;
@@ -140,9 +196,16 @@ void conntrack_stage(Worker& w, Burst& b) noexcept {
   for (uint16_t i = 0; i < b.count; ++i)
     if (looked_up[i]) w.flows.prefetch_entry(hashes[i]);
   for (uint16_t i = 0; i < b.count; ++i) {
+    if (fragment[i]) {
+      if (!attach_fragment(w, b.ctx[i], rte_pktmbuf_mtod(b.mbufs[i], const uint8_t*),
+                           rte_pktmbuf_pkt_len(b.mbufs[i])))
+        defer_fragment(b.ctx[i]);
+      continue;
+    }
     if (!looked_up[i]) continue;
     PacketContext& c = b.ctx[i];
-    const FlowMatch m = w.flows.lookup(keys[i], hashes[i]);
+    FlowMatch m = w.flows.lookup(keys[i], hashes[i]);
+    if (!m && !related[i] && c.direction == Direction::egress) m = hairpin_reply(w, c.parsed);
     if (related[i]) {
       if (!m) {
         c.decide(Layer::conntrack, Outcome::stop, Reason::conntrack_orphan_icmp_error);
@@ -157,8 +220,11 @@ void conntrack_stage(Worker& w, Burst& b) noexcept {
       c.decide(Layer::conntrack, Outcome::pass, Reason::conntrack_related);
     } else if (m) {
       hit(w, c, m, rte_pktmbuf_pkt_len(b.mbufs[i]));
+      // Its later fragments may follow in this very burst.
+      if (!c.final && c.parsed.has(kParseFragment))
+        remember_fragment(w, c, rte_pktmbuf_mtod(b.mbufs[i], const uint8_t*));
     } else {
-      miss(w, c);
+      miss(w, c, rte_pktmbuf_mtod(b.mbufs[i], const uint8_t*), rte_pktmbuf_pkt_len(b.mbufs[i]));
     }
   }
 }

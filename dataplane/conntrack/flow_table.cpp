@@ -1,5 +1,6 @@
 #include "dataplane/conntrack/flow_table.h"
 
+#include <algorithm>
 #include <bit>
 #include <stdexcept>
 
@@ -27,7 +28,8 @@ FlowTable::FlowTable(uint32_t capacity, const TimerWheelConfig& wheel)
       bucket_count_((capacity + kFlowsPerBucket - 1) / kFlowsPerBucket),
       entries_(capacity),
       buckets_(bucket_count_),
-      wheel_(wheel, TimerWheel::nodes_of(entries_.data(), capacity, &FlowEntry::timer)) {
+      wheel_(wheel, TimerWheel::nodes_of(entries_.data(), capacity, &FlowEntry::timer)),
+      fragments_(std::clamp<uint32_t>(capacity / 16, 64, 4096)) {
   // Free list in index order, so that a young table fills its entries front to back.
   for (uint32_t i = capacity; i-- > 0;) {
     entries_[i].timer.next = free_head_;
@@ -36,7 +38,8 @@ FlowTable::FlowTable(uint32_t capacity, const TimerWheelConfig& wheel)
 }
 
 size_t FlowTable::memory_bytes() const noexcept {
-  return entries_.allocated_bytes() + buckets_.allocated_bytes() + wheel_.memory_bytes();
+  return entries_.allocated_bytes() + buckets_.allocated_bytes() + wheel_.memory_bytes() +
+         fragments_.memory_bytes();
 }
 
 uint32_t FlowTable::tag_matches(const Bucket& b, uint8_t tag) noexcept {
@@ -96,7 +99,7 @@ FlowMatch FlowTable::lookup(const PacketKey& packet, FlowHash hash) noexcept {
       } else if (translated_key_matches(e, packet.key)) {
         // Replies come to the translated source (SNAT) or from the translated destination.
         const bool from_nat_end = packet.src_is_lo == static_cast<bool>(e.reply_key_nat_is_lo);
-        const bool reply = from_nat_end == (e.nat() == NatKind::destination);
+        const bool reply = from_nat_end == translates_destination(e.nat());
         return {&e, reply ? FlowDirection::reply : FlowDirection::original, true};
       }
     }

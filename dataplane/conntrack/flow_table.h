@@ -23,6 +23,7 @@
 #include <cstdint>
 
 #include "dataplane/conntrack/flow_key.h"
+#include "dataplane/conntrack/fragment_table.h"
 #include "dataplane/conntrack/huge_page_array.h"
 #include "dataplane/conntrack/timer_wheel.h"
 
@@ -32,7 +33,15 @@ inline constexpr uint32_t kNoFlowRule = 0xffffffffu;
 inline constexpr uint32_t kNoFlowBackend = 0xffffffffu;
 
 // Which end of the original tuple a translation replaced.
-enum class NatKind : uint8_t { none, source, destination };
+// - source: SNAT, a pod's flow out through the public address.
+// - destination: DNAT, a client's flow to a load-balanced VIP, sent on to a backend.
+// - inbound: an unsolicited flow to the public address:port of a pod's SNAT mapping, let in by
+//   endpoint-independent filtering and sent on to the pod; it holds a share of that mapping.
+// Both destination kinds index and answer the same way (translates_destination).
+enum class NatKind : uint8_t { none, source, destination, inbound };
+constexpr bool translates_destination(NatKind k) noexcept {
+  return k == NatKind::destination || k == NatKind::inbound;
+}
 
 // Fields marked (table) are written only by FlowTable; the owning worker writes the others.
 struct FlowEntry {
@@ -52,7 +61,7 @@ struct FlowEntry {
   uint8_t reply_key_nat_is_lo : 1 = 0;  // (table) the translated end sorts low in that key
   uint8_t seen_reply : 1 = 0;           // Linux IPS_SEEN_REPLY
   uint8_t assured : 1 = 0;              // Linux IPS_ASSURED
-  uint8_t spare : 1 = 0;
+  uint8_t waf_blocked : 1 = 0;         // the WAF reset this flow: its packets are dropped
 
   NatKind nat() const noexcept { return static_cast<NatKind>(nat_kind); }
   bool in_use() const noexcept { return key.version != 0; }
@@ -145,6 +154,9 @@ class FlowTable {
     return static_cast<uint32_t>(&e - entries_.data());
   }
   FlowEntry& at(uint32_t index) noexcept { return entries_[index]; }
+  // Which flow the fragments of a datagram belong to (shallow reassembly); sized from the
+  // capacity: one slot per 16 flows, 64 to 4096.
+  FragmentTable& fragments() noexcept { return fragments_; }
   // Everything allocated at construction (entries, index, wheel).
   size_t memory_bytes() const noexcept;
 
@@ -178,6 +190,7 @@ class FlowTable {
   HugePageArray<FlowEntry> entries_;
   HugePageArray<Bucket> buckets_;
   TimerWheel wheel_;
+  FragmentTable fragments_;
 };
 
 }  // namespace gauntlet

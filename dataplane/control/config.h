@@ -60,7 +60,24 @@ struct SnatConfig {
   std::vector<Prefix> from;
   uint16_t port_lo = 1024, port_hi = 65535;  // split evenly between workers
   uint32_t max_ports_per_host = 1024;        // per protocol per worker; 0: no quota
+  // RFC 4787 REQ-8 / RFC 5382 REQ-3. false: address-and-port-dependent (only the endpoints a
+  // pod sent to may answer on its mapping); true: endpoint-independent (any endpoint may).
+  bool endpoint_independent_filtering = false;
   SourceMark mark;
+};
+
+// Active health checks the dataplane sends to a backend (lb/health_monitor.h). A backend
+// starts up; `fall` failed probes in a row take it out of the Maglev table, `rise` passed
+// probes in a row bring it back.
+struct HealthConfig {
+  enum class Type : uint8_t { tcp, http };
+  Type type = Type::tcp;  // tcp: SYN -> SYN-ACK -> RST; http: GET path, status line
+  uint64_t interval_ns = 5000000000;  // from one probe of a backend to its next
+  uint64_t timeout_ns = 2000000000;   // an exchange not finished by then failed
+  uint32_t rise = 2, fall = 3;
+  std::string path = "/";        // http: the request target
+  uint16_t expect_status = 200;  // http: the status that passes
+  uint16_t port = 0;             // 0: the backend's own port
 };
 
 struct BackendConfig {
@@ -68,6 +85,19 @@ struct BackendConfig {
   uint8_t version = 0;
   uint16_t port = 0;
   uint32_t weight = 1;  // 0: drained (no new flows; pinned flows continue)
+  std::optional<HealthConfig> health;  // the service's settings with this backend's overrides
+  uint64_t drain_deadline_ns = 0;      // weight 0: flows still pinned this long after are reset
+  SourceMark mark;
+};
+
+// A service's WAF settings: `waf: true`, or a mapping (service_waf_config.cpp). Unset values
+// take the top-level waf: section's.
+struct ServiceWafConfig {
+  bool enabled = false;
+  std::optional<bool> detect_only;     // mode: block | detect
+  std::optional<uint32_t> threshold;   // anomaly score that blocks a request
+  std::vector<std::string> sni_allow;  // TLS server names: exact or "*.suffix", lower case
+  std::vector<std::string> sni_deny;   // checked first; a non-empty allow list denies the rest
   SourceMark mark;
 };
 
@@ -80,7 +110,40 @@ struct ServiceConfig {
   std::vector<uint16_t> ports;
   uint32_t table_size = 65537;  // Maglev M, a prime
   std::vector<BackendConfig> backends;
+  std::optional<HealthConfig> health;  // the service's checks (backends may override)
+  // Health-check probes leave gauntlet's inside address from these source ports (every
+  // service that checks names the same range; it may not overlap SNAT's ports).
+  uint16_t probe_port_lo = 0, probe_port_hi = 0;  // 0: no backend is checked
+  ServiceWafConfig waf;  // stream inspection of the service's client -> server bytes
   SourceMark mark;
+};
+
+// The `waf:` section: the rule set every WAF-inspected service shares, its defaults and the
+// per-worker limits of stream inspection (parsed in waf_config.cpp).
+struct WafConfig {
+  bool enabled = false;                 // a waf: section is present
+  std::vector<std::string> rule_files;  // resolved paths, globs expanded, in the order given
+  uint32_t threshold = 5;               // default anomaly threshold
+  bool detect_only = false;             // default mode for services that do not say
+  uint32_t body_inspect_bytes = 16384;  // body prefix buffered and matched per request
+  uint32_t max_flows = 4096;            // inspected flows per worker
+  uint32_t flow_buffer_bytes = 65536;   // out-of-order bytes buffered per flow
+  uint64_t memory_bytes = 64ull << 20;  // all inspected flows of one worker together
+  SourceMark mark;
+};
+
+// Operations (ops_config.cpp): the Prometheus endpoint and the event log's rate limit. Read
+// once at start; a reload that changes them is refused (they need a restart).
+struct MetricsConfig {
+  bool enabled = false;            // metrics: present
+  std::string host = "127.0.0.1";  // listen address (IPv4 or IPv6 literal)
+  uint16_t port = 9090;
+  SourceMark mark;
+};
+
+struct EventsConfig {
+  uint32_t per_second = 1000;  // event lines written per second; the rest become "suppressed"
+  uint32_t burst = 1000;       // lines allowed at once after a quiet spell
 };
 
 struct Config {
@@ -100,6 +163,9 @@ struct Config {
   ConntrackConfig conntrack;
   SnatConfig snat;
   std::vector<ServiceConfig> services;
+  WafConfig waf;
+  MetricsConfig metrics;  // Prometheus endpoint (ops_config.cpp)
+  EventsConfig events;    // event log rate limit (ops_config.cpp)
   std::vector<std::string> warnings;  // "file:line:col: warning: ..." (shadowed rules)
   std::vector<std::string> notes;     // rule pairs that overlap with opposite actions
 };

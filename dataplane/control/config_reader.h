@@ -26,6 +26,8 @@ void load_conntrack(Loader& in, const YAML::Node& node, Config& cfg);
 void load_snat(Loader& in, const YAML::Node& node, Config& cfg);
 // services: section (services_config.cpp).
 void load_services(Loader& in, const YAML::Node& node, Config& cfg);
+// metrics: and events: sections (ops_config.cpp).
+void load_operations(Loader& in, const YAML::Node& root, Config& cfg);
 // After the whole config is read: duplicate ids across lists, shadowed/overlapping rules.
 void check_acl_lists(Config& cfg, std::vector<ConfigError>& errors);
 

@@ -4,6 +4,8 @@
 #include <ctime>
 #include <fmt/format.h>
 
+#include "dataplane/control/web_view.h"
+
 namespace gauntlet {
 
 namespace {
@@ -60,6 +62,61 @@ void append_rule(std::string& s, const Step& st, const Record& r, const Tables& 
   s += '"';
 }
 
+// Bytes from the wire as a JSON string body: printable ASCII as is, the rest \u00XX.
+void append_escaped(std::string& s, const char* text, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    const auto ch = static_cast<uint8_t>(text[i]);
+    if (ch == '"' || ch == '\\') s += '\\', s += static_cast<char>(ch);
+    else if (ch >= 0x20 && ch < 0x7f) s += static_cast<char>(ch);
+    else fmt::format_to(std::back_inserter(s), "\\u{:04x}", ch);
+  }
+}
+
+// What the WAF found in the packet's stream (only on packets it looked at and found
+// something to say about).
+void append_waf(std::string& s, const Record& r, const Tables& t) {
+  const WafNote& n = r.waf;
+  const WafEngine* engine = r.generation == t.generation ? t.waf_engine() : nullptr;
+  s += R"(,"waf":{)";
+  const size_t start = s.size();
+  if (n.has_request) {
+    fmt::format_to(std::back_inserter(s), R"("request":{},"score":{})", n.request, n.score);
+    if (n.match_count) {
+      s += R"(,"matches":[)";
+      for (uint8_t i = 0; i < n.match_count && i < kWafMaxMatches; ++i) {
+        const std::string id = engine ? std::string(waf_rule_id(*engine, n.rules[i])) : fmt::format("#{}", n.rules[i]);
+        s += i ? R"(,{"rule":")" : R"({"rule":")";
+        append_escaped(s, id.data(), id.size());
+        fmt::format_to(std::back_inserter(s), R"(","field":"{}"}})", waf_field_name(n.fields[i]));
+      }
+      s += "]";
+    }
+    if (n.excerpt_length) {
+      s += R"(,"excerpt":")";
+      append_escaped(s, n.excerpt, std::min<size_t>(n.excerpt_length, kWafExcerptBytes));
+      s += '"';
+    }
+  }
+  if (n.has_hello) {
+    s += s.size() == start ? R"("sni":")" : R"(,"sni":")";
+    append_escaped(s, n.sni, n.sni_length);
+    s += '"';
+    if (n.alpn_length) {
+      s += R"(,"alpn":")";
+      append_escaped(s, n.alpn, n.alpn_length);
+      s += '"';
+    }
+  }
+  if (n.violation_kind != WafViolationKind::none) {
+    const std::string_view v = n.violation_kind == WafViolationKind::http
+                                   ? http_violation_name(static_cast<HttpViolation>(n.violation))
+                                   : tls_malformed_name(static_cast<TlsMalformed>(n.violation));
+    fmt::format_to(std::back_inserter(s), R"({}"violation":"{}")", s.size() == start ? "" : ",", v);
+  }
+  if (n.reset_backend) s += s.size() == start ? R"("backend_reset":true)" : R"(,"backend_reset":true)";
+  s += "}";
+}
+
 // `decisive`: the step to report. For a stop it is the last; for a logged pass, the rule
 // that asked for the log.
 void append_decision(std::string& s, const Record& r, const Tables& t, const Step& last) {
@@ -93,9 +150,20 @@ void append_decision(std::string& s, const Record& r, const Tables& t, const Ste
     fmt::format_to(std::back_inserter(s), R"(,"nat":{{"internal":"{}:{}","external":"{}:{}"}})",
                    format_ip(r.nat_internal, 4), r.nat_internal_port, format_ip(r.nat_external, 4),
                    r.nat_external_port);
+  if (r.has_pool)  // an exhausted pool: the host is the packet's source
+    fmt::format_to(std::back_inserter(s), R"(,"pool":{{"in_use":{},"size":{}}})", r.pool_in_use,
+                   r.pool_size);
+  if (r.has_waf && (r.waf.has_request || r.waf.has_hello ||
+                    r.waf.violation_kind != WafViolationKind::none || r.waf.reset_backend))
+    append_waf(s, r, t);
 }
 
 }  // namespace
+
+std::string record_proto_name(const Record& r) { return proto_name(r); }
+std::string step_rule_name(const Step& st, const Record& r, const Tables& t) {
+  return rule_name(st, r, t);
+}
 
 std::string format_time(uint64_t time_ns) {
   const time_t seconds = static_cast<time_t>(time_ns / 1000000000u);
@@ -132,14 +200,51 @@ std::string event_json(const Record& r, const Tables& t) {
   const Step* decisive = &r.steps[r.step_count - 1];
   if (!stopped)
     for (uint8_t i = 0; i < r.step_count; ++i)
-      if (r.steps[i].layer == Layer::firewall || r.steps[i].layer == Layer::allowlist)
+      if (r.steps[i].layer == Layer::firewall || r.steps[i].layer == Layer::allowlist ||
+          r.steps[i].reason == Reason::waf_logged)
         decisive = &r.steps[i];
   append_decision(s, r, t, *decisive);
   s += "}";
   return s;
 }
 
-Totals sum_counters(const std::vector<Worker*>& workers, const Tables& tables) {
+namespace {
+
+// Flows pinned to each backend of the services that report theirs: one pass over the flow
+// tables, so only once the workers have stopped.
+void add_backend_totals(Totals& t, const std::vector<Worker*>& workers, const Tables& tables) {
+  std::vector<std::vector<uint64_t>> pinned(tables.services.size());
+  bool any = false;
+  for (size_t s = 0; s < tables.services.size(); ++s)
+    if (tables.services[s].reports_backends) {
+      pinned[s].resize(tables.services[s].backends.size());
+      any = true;
+    }
+  if (!any) return;
+  for (Worker* w : workers) {
+    for (uint32_t i = 0; i < w->flows.capacity(); ++i) {
+      const FlowEntry& e = w->flows.at(i);
+      if (!e.in_use() || e.nat() != NatKind::destination) continue;
+      const size_t service = e.backend >> 16, backend = e.backend & 0xffff;
+      if (service < pinned.size() && backend < pinned[service].size()) ++pinned[service][backend];
+    }
+  }
+  for (size_t s = 0; s < tables.services.size(); ++s) {
+    const CompiledService& svc = tables.services[s];
+    for (size_t i = 0; i < pinned[s].size(); ++i) {
+      const BackendConfig& b = svc.backends[i];
+      const char* state = svc.down[i]      ? "down"
+                          : b.weight != 0  ? "up"
+                          : svc.reset_flows[i] ? "drained-reset"
+                                               : "drained";
+      t.backends.push_back({svc.name, backend_name(b), state, b.weight, pinned[s][i]});
+    }
+  }
+}
+
+}  // namespace
+
+Totals sum_counters(const std::vector<Worker*>& workers, const Tables& tables, bool running) {
   Totals t;
   t.generation = tables.generation;
   for (size_t list = 0; list < 2; ++list) {
@@ -168,14 +273,70 @@ Totals sum_counters(const std::vector<Worker*>& workers, const Tables& tables) {
     t.records_lost += k.records_lost.get();
     t.flows_created += k.flows_created.get();
     t.flows_expired += k.flows_expired.get();
-    t.flows_active += w->flows.size();
+    t.flows_active += running ? k.flows_in_use.get() : w->flows.size();
     t.flow_capacity += w->flows.capacity();
-    for (size_t p = 0; p < kNatProtocols; ++p) t.nat_ports_in_use[p] += w->nat.ports_in_use(static_cast<NatProtocol>(p));
+    for (size_t p = 0; p < kNatProtocols; ++p)
+      t.nat_ports_in_use[p] += running ? k.nat_ports_in_use[p].get()
+                                       : w->nat.ports_in_use(static_cast<NatProtocol>(p));
   }
+  for (const Worker* w : workers) {
+    if (!w->waf.active()) continue;
+    Totals::Waf& f = t.waf ? *t.waf : t.waf.emplace();
+    f.inspected += w->waf.flows_inspected();
+    f.slots += w->waf.slot_count();
+    f.slots_in_use += w->waf.slots_in_use();
+    f.max_flows += w->waf.max_flows();
+    f.per_flow_bytes = w->waf.per_flow_bytes();
+    f.windows += w->waf.reorder().count();
+    if (!running) f.windows_in_use += w->waf.reorder().in_use();
+    f.window_bytes = w->waf.reorder().window_bytes();
+    f.reference_bytes += w->waf.reference_bytes();
+    f.memory_bytes += w->waf.memory_bytes();
+  }
+  if (!running) add_backend_totals(t, workers, tables);
   return t;
 }
 
 namespace {
+
+double window_seconds(const LiveWindow& l) {
+  return l.tsc_hz ? double(l.counts.tsc) / double(l.tsc_hz) : 0;
+}
+
+std::string stages_json(const std::vector<StageTotal>& stages) {
+  std::string s = "[";
+  for (size_t i = 0; i < stages.size(); ++i)
+    fmt::format_to(std::back_inserter(s), R"({}{{"stage":"{}","cycles":{},"packets":{}}})",
+                   i ? "," : "", stages[i].name, stages[i].cycles, stages[i].packets);
+  return s + "]";
+}
+
+// Live mode's rates and --stage-cycles' figures, under the per-layer table.
+std::string live_and_stage_lines(const Totals& t) {
+  std::string s;
+  if (t.live) {
+    const LiveWindow& l = *t.live;
+    const double secs = window_seconds(l);
+    const uint64_t in = l.counts.rx[0] + l.counts.rx[1], out = l.counts.tx[0] + l.counts.tx[1];
+    const double mpps = secs > 0 ? double(in) / secs / 1e6 : 0;
+    s += fmt::format(
+        "live: {} worker(s) for {:.2f} s; measured over {:.2f} s after {:.2f} s warm-up: in {:.3f} "
+        "Mpps ({:.3f} per worker), out {:.3f} Mpps\n",
+        l.workers, l.run_s, secs, l.warmup_s, mpps, mpps / std::max<uint32_t>(l.workers, 1),
+        secs > 0 ? double(out) / secs / 1e6 : 0);
+  }
+  if (!t.stages.empty()) {
+    uint64_t cycles = 0;
+    for (const StageTotal& st : t.stages) cycles += st.cycles;
+    const uint64_t packets = t.stages.front().packets;
+    s += fmt::format("stage cycles per packet (TSC, whole run, {} packets):", packets);
+    for (const StageTotal& st : t.stages)
+      s += fmt::format(" {} {:.1f}", st.name,
+                       st.packets ? double(st.cycles) / double(st.packets) : 0);
+    s += fmt::format("; all steps {:.1f}\n", packets ? double(cycles) / double(packets) : 0);
+  }
+  return s;
+}
 
 // The most frequent final reasons of one layer, "name count" joined by ", ".
 std::string top_reasons(const Totals& t, size_t dir, Layer layer, size_t limit) {
@@ -201,6 +362,19 @@ std::string summary_table(const Totals& t) {
   s += fmt::format("\nflows: {} active of {} (created {}, expired {}); snat ports in use: tcp {}, udp {}, icmp {}",
                    t.flows_active, t.flow_capacity, t.flows_created, t.flows_expired, t.nat_ports_in_use[0],
                    t.nat_ports_in_use[1], t.nat_ports_in_use[2]);
+  {
+    // SNAT allocation failures, printed once there are any (the egress reason counters).
+    const size_t egress = static_cast<size_t>(Direction::egress);
+    const uint64_t quota = t.reasons[egress][static_cast<size_t>(Reason::nat_quota_exceeded)];
+    const uint64_t exhausted = t.reasons[egress][static_cast<size_t>(Reason::nat_port_exhausted)];
+    if (quota + exhausted)
+      s += fmt::format("; snat allocation failures: quota {}, pool exhausted {}", quota, exhausted);
+  }
+  if (const auto& f = t.waf)
+    s += fmt::format("\nwaf: {} flows inspected; slots {} in use of {} (max_flows {}), {} bytes of state per "
+                     "inspected flow; reorder windows {} in use of {} x {} bytes; {} bytes in all",
+                     f->inspected, f->slots_in_use, f->slots, f->max_flows, f->per_flow_bytes,
+                     f->windows_in_use, f->windows, f->window_bytes, f->memory_bytes);
   s += fmt::format("\n{:<9} {:<12} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8}  {}\n", "direction", "layer",
                    "seen", "passed", "forwarded", "answered", "consumed", "stopped", "top reasons");
   for (size_t d = 0; d < kDirections; ++d) {
@@ -227,6 +401,10 @@ std::string summary_table(const Totals& t) {
     if (hit.size() > 8) s += fmt::format(", ... ({} rules hit)", hit.size());
     s += "\n";
   }
+  for (const Totals::Backend& b : t.backends)
+    s += fmt::format("backend {} {}: {} (weight {}), {} flows pinned\n", b.service, b.backend,
+                     b.state, b.weight, b.flows);
+  s += live_and_stage_lines(t);
   return s;
 }
 
@@ -264,33 +442,147 @@ std::string summary_json(const Totals& t) {
                      t.rule_hits[list][i].first, t.rule_hits[list][i].second);
     s += "]";
   }
+  if (!t.stages.empty()) s += R"(,"stage_cycles":)" + stages_json(t.stages);
+  if (t.live) {
+    const LiveWindow& l = *t.live;
+    const CounterSnapshot& c = l.counts;
+    fmt::format_to(
+        std::back_inserter(s),
+        R"(,"live":{{"workers":{},"tsc_hz":{},"run_s":{:.6f},"warmup_s":{:.6f},)"
+        R"("window":{{"seconds":{:.6f},"tsc_cycles":{},"rx":{{"outside":{},"inside":{}}},)"
+        R"("tx":{{"outside":{},"inside":{}}},"tx_refused":{},"flows_created":{})",
+        l.workers, l.tsc_hz, l.run_s, l.warmup_s, window_seconds(l), c.tsc, c.rx[0], c.rx[1],
+        c.tx[0], c.tx[1], c.tx_dropped, c.flows_created);
+    if (!t.live_stages.empty()) s += R"(,"stage_cycles":)" + stages_json(t.live_stages);
+    s += "}}";
+  }
+  if (const auto& f = t.waf)
+    fmt::format_to(std::back_inserter(s),
+                   R"(,"waf":{{"flows_inspected":{},"slots":{},"slots_in_use":{},"max_flows":{},"per_flow_bytes":{},"reorder_windows":{},"reorder_windows_in_use":{},"reorder_window_bytes":{},"reference_bytes":{},"memory_bytes":{}}})",
+                   f->inspected, f->slots, f->slots_in_use, f->max_flows, f->per_flow_bytes, f->windows,
+                   f->windows_in_use, f->window_bytes, f->reference_bytes, f->memory_bytes);
+  if (!t.backends.empty()) {
+    s += R"(,"backends":[)";
+    for (size_t i = 0; i < t.backends.size(); ++i) {
+      const Totals::Backend& b = t.backends[i];
+      fmt::format_to(std::back_inserter(s),
+                     R"({}{{"service":"{}","backend":"{}","weight":{},"state":"{}","flows":{}}})",
+                     i ? "," : "", b.service, b.backend, b.weight, b.state, b.flows);
+    }
+    s += "]";
+  }
   s += "}\n";
   return s;
 }
 
+std::string health_event_json(const HealthTransition& t, uint64_t generation) {
+  const bool deadline = t.kind == HealthTransition::Kind::drain_deadline;
+  std::string s = fmt::format(
+      R"({{"event":"{}","time":"{}","generation":{},"service":"{}","backend":"{}")",
+      deadline ? "drain-deadline" : "health", format_time(t.time_ns), generation, t.service_name,
+      t.backend_name);
+  if (!deadline)
+    fmt::format_to(std::back_inserter(s), R"(,"from":"{}","to":"{}")", backend_health_name(t.from),
+                   backend_health_name(t.to));
+  // The reason is text the monitor wrote: no quotes or backslashes in it.
+  fmt::format_to(std::back_inserter(s), R"(,"reason":"{}","backends_up":{}}})", t.reason,
+                 t.backends_up);
+  return s;
+}
+
 size_t drain_records(const std::vector<Worker*>& workers, FILE* trace, FILE* events,
-                     const Tables& tables) {
+                     const Tables& tables, const TraceObserver& observe, HealthMonitor* health,
+                     size_t budget, RecentStops* stops) {
   size_t handled = 0;
   Record r;
   for (Worker* w : workers) {
-    while (w->to_control.pop(r)) {
+    for (size_t taken = 0; taken < budget && w->to_control.pop(r); ++taken) {
       ++handled;
       switch (r.kind) {
         case RecordKind::trace:
           if (trace) fmt::print(trace, "{}\n", trace_json(r, tables));
+          if (observe) observe(r, tables);
           break;
         case RecordKind::event:
           if (events) fmt::print(events, "{}\n", event_json(r, tables));
+          if (stops && r.step_count && r.steps[r.step_count - 1].outcome == Outcome::stop)
+            stops->add(trace_json(r, tables));
           break;
         case RecordKind::neighbour_learned:
           // A full inbound ring only delays learning: the other worker solicits again.
           for (Worker* other : workers)
             if (other != w) other->from_control.push(r);
           break;
+        case RecordKind::probe_answer:
+          if (health) health->on_answer(r);
+          break;
+        case RecordKind::probe_send:  // travels to workers only
+          break;
       }
     }
   }
   return handled;
+}
+
+CounterSnapshot snapshot_counters(const std::vector<Worker*>& workers, uint64_t tsc) {
+  CounterSnapshot c;
+  c.tsc = tsc;
+  for (const Worker* w : workers) {
+    const WorkerCounters& k = w->counters;
+    for (size_t p = 0; p < kPortCount; ++p) {
+      c.rx[p] += k.rx[p].get();
+      c.tx[p] += k.tx[p].get();
+      c.tx_dropped += k.tx_dropped[p].get();
+    }
+    c.flows_created += k.flows_created.get();
+    for (size_t i = 0; i < kMaxTimedStages; ++i) {
+      c.stage_cycles[i] += k.stages[i].cycles.get();
+      c.stage_packets[i] += k.stages[i].packets.get();
+    }
+    const StageCounters* io[2] = {&k.io_rx, &k.io_tx};
+    for (size_t i = 0; i < 2; ++i) {
+      c.io_cycles[i] += io[i]->cycles.get();
+      c.io_packets[i] += io[i]->packets.get();
+    }
+  }
+  return c;
+}
+
+CounterSnapshot operator-(const CounterSnapshot& later, const CounterSnapshot& earlier) {
+  CounterSnapshot d;
+  d.tsc = later.tsc - earlier.tsc;
+  for (size_t p = 0; p < kPortCount; ++p) {
+    d.rx[p] = later.rx[p] - earlier.rx[p];
+    d.tx[p] = later.tx[p] - earlier.tx[p];
+  }
+  d.tx_dropped = later.tx_dropped - earlier.tx_dropped;
+  d.flows_created = later.flows_created - earlier.flows_created;
+  for (size_t i = 0; i < kMaxTimedStages; ++i) {
+    d.stage_cycles[i] = later.stage_cycles[i] - earlier.stage_cycles[i];
+    d.stage_packets[i] = later.stage_packets[i] - earlier.stage_packets[i];
+  }
+  for (size_t i = 0; i < 2; ++i) {
+    d.io_cycles[i] = later.io_cycles[i] - earlier.io_cycles[i];
+    d.io_packets[i] = later.io_packets[i] - earlier.io_packets[i];
+  }
+  return d;
+}
+
+std::vector<StageTotal> stage_totals(const std::vector<Worker*>& workers,
+                                     const CounterSnapshot& counts) {
+  std::vector<StageTotal> stages;
+  for (const Worker* w : workers) {
+    if (!w->stage_cycles) continue;
+    // Every worker runs the same steps; the first that ran a burst names them.
+    for (size_t i = 0; i < kMaxTimedStages && w->stage_names[i]; ++i)
+      stages.push_back({w->stage_names[i], counts.stage_cycles[i], counts.stage_packets[i]});
+    if (!stages.empty()) break;
+  }
+  if (!stages.empty() && counts.io_packets[0]) {
+    stages.insert(stages.begin(), {"rx", counts.io_cycles[0], counts.io_packets[0]});
+    stages.push_back({"tx", counts.io_cycles[1], counts.io_packets[1]});
+  }
+  return stages;
 }
 
 }  // namespace gauntlet

@@ -1,15 +1,128 @@
 // services: virtual IPs, their ports and their Maglev backends.
+#include <algorithm>
+#include <charconv>
 #include <set>
+#include <sstream>
 
 #include "dataplane/control/config_reader.h"
+#include "dataplane/control/service_waf_config.h"
 #include "dataplane/lb/maglev_table.h"
 
 namespace gauntlet {
 
 namespace {
 
+// "500ms", "5s", "2m" or a whole number of seconds, from 1 ms to 1 hour.
+std::optional<uint64_t> duration_ns(Loader& in, const YAML::Node& node, const char* what) {
+  auto text = in.scalar(node, what);
+  if (!text) return std::nullopt;
+  uint64_t value = 0;
+  const char* end = text->data() + text->size();
+  auto [rest, ec] = std::from_chars(text->data(), end, value);
+  const std::string unit(rest, end);
+  const uint64_t scale = unit == "ms"                  ? 1000000ull
+                         : unit == "s" || unit.empty() ? 1000000000ull
+                         : unit == "m"                 ? 60000000000ull
+                                                       : 0;
+  // Compared before multiplying: a huge number must not wrap into range.
+  if (ec != std::errc{} || scale == 0 || value > 3600000000000ull / scale ||
+      value * scale < 1000000ull) {
+    in.error(node,
+             fmt::format("{} must be a duration from 1ms to 1h like 500ms, 5s or 2m, not '{}'",
+                         what, *text));
+    return std::nullopt;
+  }
+  return value * scale;
+}
+
+// A health: mapping read over `h` (the service's settings, or the defaults). Service-level
+// blocks may also give the probes' source_ports.
+bool load_health(Loader& in, const YAML::Node& node, HealthConfig& h, ServiceConfig* svc) {
+  const bool map_ok = svc ? in.check_map(node, "health",
+                                         {"type", "interval", "timeout", "rise", "fall", "path",
+                                          "expect_status", "port", "source_ports"})
+                          : in.check_map(node, "a backend's health",
+                                         {"type", "interval", "timeout", "rise", "fall", "path",
+                                          "expect_status", "port"});
+  if (!map_ok) return false;
+  bool ok = true;
+  if (node["type"]) {
+    auto t = in.scalar(node["type"], "type");
+    if (t && (*t == "tcp" || *t == "http"))
+      h.type = *t == "tcp" ? HealthConfig::Type::tcp : HealthConfig::Type::http;
+    else
+      in.error(node["type"], "health type must be tcp or http"), ok = false;
+  }
+  if (node["interval"]) {
+    if (auto d = duration_ns(in, node["interval"], "interval"))
+      h.interval_ns = *d;
+    else
+      ok = false;
+  }
+  if (node["timeout"]) {
+    if (auto d = duration_ns(in, node["timeout"], "timeout"))
+      h.timeout_ns = *d;
+    else
+      ok = false;
+  }
+  if (node["rise"]) {
+    if (auto n = in.number<uint32_t>(node["rise"], "rise", 1, 100))
+      h.rise = *n;
+    else
+      ok = false;
+  }
+  if (node["fall"]) {
+    if (auto n = in.number<uint32_t>(node["fall"], "fall", 1, 100))
+      h.fall = *n;
+    else
+      ok = false;
+  }
+  if (node["path"]) {
+    auto path = in.scalar(node["path"], "path");
+    // Sent as the request target: printable, no spaces, bounded so the probe fits one segment.
+    const bool printable = path && std::all_of(path->begin(), path->end(),
+                                               [](char ch) { return ch > 0x20 && ch < 0x7f; });
+    if (path && printable && !path->empty() && path->front() == '/' && path->size() <= 256)
+      h.path = *path;
+    else
+      in.error(node["path"], "path must start with '/', have no spaces and at most 256 characters"),
+          ok = false;
+  }
+  if (node["expect_status"]) {
+    if (auto n = in.number<uint16_t>(node["expect_status"], "expect_status", 100, 599))
+      h.expect_status = *n;
+    else
+      ok = false;
+  }
+  if (node["port"]) {
+    if (auto n = in.number<uint16_t>(node["port"], "port", 1, 65535))
+      h.port = *n;
+    else
+      ok = false;
+  }
+  if (svc && node["source_ports"]) {
+    auto r = in.scalar(node["source_ports"], "source_ports");
+    unsigned lo = 0, hi = 0;
+    char dash = 0;
+    std::istringstream is(r.value_or(""));
+    if (r && (is >> lo >> dash >> hi) && is.eof() && dash == '-' && lo >= 1 && lo <= hi &&
+        hi <= 65535)
+      svc->probe_port_lo = static_cast<uint16_t>(lo),
+      svc->probe_port_hi = static_cast<uint16_t>(hi);
+    else
+      in.error(
+          node["source_ports"],
+          fmt::format("source_ports must be a range like 61000-61999, not '{}'", r.value_or(""))),
+          ok = false;
+  }
+  if (h.timeout_ns > h.interval_ns)
+    in.error(node, "health timeout must not be longer than its interval"), ok = false;
+  return ok;
+}
+
 std::optional<BackendConfig> load_backend(Loader& in, const YAML::Node& node, const ServiceConfig& svc) {
-  if (!in.check_map(node, "a backend", {"address", "port", "weight"})) return std::nullopt;
+  if (!in.check_map(node, "a backend", {"address", "port", "weight", "health", "drain_deadline"}))
+    return std::nullopt;
   BackendConfig b;
   b.mark = in.mark(node);
   if (!node["address"] || !node["port"]) {
@@ -36,11 +149,27 @@ std::optional<BackendConfig> load_backend(Loader& in, const YAML::Node& node, co
     if (!w) return std::nullopt;
     b.weight = *w;
   }
+  b.health = svc.health;
+  if (node["health"]) {
+    HealthConfig h = svc.health.value_or(HealthConfig{});
+    if (!load_health(in, node["health"], h, nullptr)) return std::nullopt;
+    b.health = h;
+  }
+  if (node["drain_deadline"]) {
+    auto d = duration_ns(in, node["drain_deadline"], "drain_deadline");
+    if (!d) return std::nullopt;
+    if (b.weight != 0) {
+      in.error(node["drain_deadline"], "drain_deadline applies to a drained backend (weight: 0)");
+      return std::nullopt;
+    }
+    b.drain_deadline_ns = *d;
+  }
   return b;
 }
 
 void load_service(Loader& in, const YAML::Node& node, Config& cfg) {
-  if (!in.check_map(node, "a service", {"name", "vip", "ports", "protocol", "table_size", "backends"})) return;
+  if (!in.check_map(node, "a service", {"name", "vip", "ports", "protocol", "table_size", "backends", "health", "waf"}))
+    return;
   ServiceConfig svc;
   svc.mark = in.mark(node);
   if (!node["name"] || !node["vip"] || !node["ports"] || !node["backends"]) {
@@ -76,6 +205,11 @@ void load_service(Loader& in, const YAML::Node& node, Config& cfg) {
     else if (m) in.error(node["table_size"], fmt::format("table_size {} is not a prime (try 65537 or 655373)", *m)), ok = false;
     else ok = false;
   }
+  if (node["health"]) {
+    HealthConfig h;
+    if (load_health(in, node["health"], h, &svc)) svc.health = h;
+    else ok = false;
+  }
   const YAML::Node& backends = node["backends"];
   if (!backends.IsSequence() || backends.size() == 0) {
     in.error(backends, "backends must be a non-empty list");
@@ -96,7 +230,47 @@ void load_service(Loader& in, const YAML::Node& node, Config& cfg) {
       in.error(backends, fmt::format("{} backends do not fit a table of {} slots", svc.backends.size(), svc.table_size)),
           ok = false;
   }
+  if (node["waf"]) ok = load_service_waf(in, node["waf"], svc.waf) && ok;
   if (ok) cfg.services.push_back(std::move(svc));
+}
+
+// Every checked backend has one probe in flight at most, each on its own source port: the
+// range must hold them all, be the same for every service, and stay clear of SNAT's ports
+// (answers to it are the dataplane's own).
+void check_probe_ports(Loader& in, Config& cfg) {
+  constexpr uint16_t kDefaultLo = 61000, kDefaultHi = 61999;
+  const ServiceConfig* named = nullptr;
+  size_t checked = 0;
+  for (const ServiceConfig& svc : cfg.services) {
+    for (const BackendConfig& b : svc.backends) checked += b.health.has_value();
+    if (!svc.probe_port_lo) continue;
+    if (named &&
+        (named->probe_port_lo != svc.probe_port_lo || named->probe_port_hi != svc.probe_port_hi))
+      in.error_at(svc.mark.line, svc.mark.column,
+                  fmt::format("service {}: health source_ports {}-{} differ from service {}'s "
+                              "{}-{} (one range for all)",
+                              svc.name, svc.probe_port_lo, svc.probe_port_hi, named->name,
+                              named->probe_port_lo, named->probe_port_hi));
+    if (!named) named = &svc;
+  }
+  if (checked == 0) {
+    for (ServiceConfig& svc : cfg.services) svc.probe_port_lo = svc.probe_port_hi = 0;
+    return;
+  }
+  const uint16_t lo = named ? named->probe_port_lo : kDefaultLo,
+                 hi = named ? named->probe_port_hi : kDefaultHi;
+  const SourceMark& at = named ? named->mark : cfg.services.front().mark;
+  if (size_t{hi} - lo + 1 < checked)
+    in.error_at(at.line, at.column,
+                fmt::format("health source_ports {}-{} are fewer than the {} checked backends", lo,
+                            hi, checked));
+  if (cfg.snat.enabled && lo <= cfg.snat.port_hi && cfg.snat.port_lo <= hi)
+    in.error_at(
+        at.line, at.column,
+        fmt::format(
+            "health source_ports {}-{} overlap snat ports {}-{} (give one of them another range)",
+            lo, hi, cfg.snat.port_lo, cfg.snat.port_hi));
+  for (ServiceConfig& svc : cfg.services) svc.probe_port_lo = lo, svc.probe_port_hi = hi;
 }
 
 }  // namespace
@@ -107,6 +281,8 @@ void load_services(Loader& in, const YAML::Node& node, Config& cfg) {
     return;
   }
   for (const auto& s : node) load_service(in, s, cfg);
+  check_probe_ports(in, cfg);
+  check_service_waf(in, cfg.services);
   // A VIP:port:protocol belongs to one service.
   std::set<std::tuple<std::array<uint8_t, 16>, uint16_t, uint8_t>> taken;
   std::set<std::string> names;

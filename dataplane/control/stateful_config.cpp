@@ -88,14 +88,12 @@ void load_snat(Loader& in, const YAML::Node& node, Config& cfg) {
       s.max_ports_per_host = *n;
   if (node["filtering"]) {
     auto f = in.scalar(node["filtering"], "filtering");
-    if (f && *f == "endpoint-independent")
-      // Refused rather than accepted and ignored: the config must say what runs.
-      in.error(node["filtering"], "filtering: endpoint-independent is not implemented yet "
-                                  "(address-and-port-dependent is)");
-    else if (f && *f != "address-and-port-dependent")
+    if (f && (*f == "endpoint-independent" || *f == "address-and-port-dependent"))
+      s.endpoint_independent_filtering = *f == "endpoint-independent";
+    else
       in.error(node["filtering"], fmt::format("filtering must be endpoint-independent or "
                                               "address-and-port-dependent, not '{}'",
-                                              *f));
+                                              f.value_or("")));
   }
 }
 

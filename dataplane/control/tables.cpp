@@ -1,5 +1,7 @@
 #include "dataplane/control/tables.h"
 
+#include "dataplane/lb/health_probe.h"
+
 #include <algorithm>
 #include <fmt/format.h>
 
@@ -57,7 +59,8 @@ bool add_route(Tables& t, const Prefix& p, const NextHop& hop, std::string& erro
 }  // namespace
 
 std::unique_ptr<Tables> build_tables(const Config& cfg, uint64_t generation,
-                                     const MacAddress* live_macs, std::string& error) {
+                                     const MacAddress* live_macs, std::string& error,
+                                     const HealthOverlay* health) {
   auto t = std::make_unique<Tables>();
   t->generation = generation;
   const size_t routes = cfg.routes.size() + 2 * kMaxOwnedAddresses + 1;
@@ -108,16 +111,41 @@ std::unique_ptr<Tables> build_tables(const Config& cfg, uint64_t generation,
     }
     t->owned[t->owned_count++] = {cfg.snat.address, 4, static_cast<uint8_t>(PortRole::outside)};
   }
-  for (const ServiceConfig& svc : cfg.services) {
+  for (size_t s = 0; s < cfg.services.size(); ++s) {
+    const ServiceConfig& svc = cfg.services[s];
+    const std::vector<uint8_t> none(svc.backends.size(), 0);
+    const auto flags = [&](const std::vector<std::vector<uint8_t>>* v) {
+      std::vector<uint8_t> out = v && s < v->size() ? (*v)[s] : none;
+      out.resize(svc.backends.size(), 0);
+      return out;
+    };
+    std::vector<uint8_t> down = flags(health ? &health->down : nullptr);
     std::vector<MaglevBackend> keys;
-    for (const BackendConfig& b : svc.backends)
-      keys.push_back({*maglev_backend_key(format_ip(b.address, b.version), b.port), b.weight});
+    for (size_t i = 0; i < svc.backends.size(); ++i) {
+      const BackendConfig& b = svc.backends[i];
+      // A down backend keeps its key and place in the list (weight 0): indexes stay stable.
+      keys.push_back({*maglev_backend_key(format_ip(b.address, b.version), b.port),
+                      down[i] ? 0 : b.weight});
+    }
     auto table = MaglevTable::build(keys, svc.table_size, error);
     if (!table) {
       error = fmt::format("service {}: {}", svc.name, error);
       return nullptr;
     }
-    t->services.push_back({svc.name, svc.vip, svc.version, svc.proto, svc.ports, svc.backends, std::move(*table)});
+    t->services.push_back({svc.name, svc.vip, svc.version, svc.proto, svc.ports, svc.backends,
+                           std::move(*table), std::move(down),
+                           flags(health ? &health->drain_expired : nullptr), {}, false});
+    CompiledService& compiled = t->services.back();
+    for (const BackendConfig& b : svc.backends) {
+      compiled.probe_requests.push_back(b.health && b.health->type == HealthConfig::Type::http
+                                            ? http_probe_request(*b.health, b)
+                                            : std::string());
+      compiled.reports_backends = compiled.reports_backends || b.health || b.weight == 0;
+    }
+    if (svc.probe_port_lo) {
+      t->probe_port_lo = svc.probe_port_lo;
+      t->probe_port_hi = svc.probe_port_hi;
+    }
     // The VIP is answered for (ARP/ND) on the outside port.
     if (t->owner_of(svc.vip, svc.version) == kNoPort) {
       if (t->owned_count == kMaxOwnedAddresses) {
@@ -146,6 +174,17 @@ std::unique_ptr<Tables> build_tables(const Config& cfg, uint64_t generation,
     if (!lists[d]->rules.empty())
       fmt::print(stderr, "gauntlet: {}: {} rules compiled in {:.1f} ms\n", layer,
                  lists[d]->rules.size(), acl.classifier->build_seconds() * 1e3);
+  }
+  if (cfg.waf.enabled) {
+    t->waf_ = build_waf_engine(cfg.waf, error);
+    if (!t->waf_) return nullptr;
+    for (uint32_t w = 0; w < cfg.workers; ++w) {
+      t->waf_scratch_.push_back(make_waf_scratch(*t->waf_));
+      if (!t->waf_scratch_.back()) {
+        error = "waf: cannot allocate scratch";
+        return nullptr;
+      }
+    }
   }
   return t;
 }

@@ -11,6 +11,7 @@
 #include "dataplane/acl/classifier.h"
 #include "dataplane/control/config.h"
 #include "dataplane/lb/maglev_table.h"
+#include "dataplane/waf/waf_engine.h"
 
 struct rte_lpm;
 struct rte_lpm6;
@@ -49,6 +50,11 @@ struct CompiledService {
   std::vector<uint16_t> ports;
   std::vector<BackendConfig> backends;
   MaglevTable table;
+  // Per backend: a health check took it out of `table`; its drain deadline passed, so the
+  // flows still pinned to it are reset on their next packet.
+  std::vector<uint8_t> down, reset_flows;
+  std::vector<std::string> probe_requests;  // per backend: an http check's request bytes
+  bool reports_backends = false;  // checked or drained backends: the summary lists them
   bool serves(uint16_t port) const noexcept {
     for (uint16_t p : ports)
       if (p == port) return true;
@@ -84,6 +90,8 @@ class Tables {
   std::vector<CompiledService> services;
   ConntrackConfig conntrack;  // policy and timeouts
   SnatConfig snat;            // the NAT gateway (snat.enabled)
+  // Answers to the inside address on these TCP ports are health-probe answers (0: none).
+  uint16_t probe_port_lo = 0, probe_port_hi = 0;
   // rte_lpm has no depth 0: a default route (/0) lives here, indexed by version == 6.
   int32_t default_hop[2] = {-1, -1};
 
@@ -101,11 +109,30 @@ class Tables {
   }
   // Longest-prefix match; nullptr when no route covers `dst`.
   const NextHop* route(const IpAddress& dst, uint8_t version) const noexcept;
+
+  // The WAF engine of this generation (nullptr without a waf: section) and each worker's
+  // scratch for it; both live exactly as long as the generation.
+  const WafEngine* waf_engine() const noexcept { return waf_.get(); }
+  WafScratch* waf_scratch(uint8_t worker) const noexcept {
+    return worker < waf_scratch_.size() ? waf_scratch_[worker].get() : nullptr;
+  }
+  WafEnginePtr waf_;                         // set by build_tables()
+  std::vector<WafScratchPtr> waf_scratch_;   // one per worker (Config::workers)
+};
+
+// What the control core knows on top of the config: backends health checks took down and
+// drained backends whose deadline passed. Indexed [service][backend] as in cfg.services;
+// missing entries mean "no". Backend indexes never change, so pinned flows keep theirs.
+struct HealthOverlay {
+  std::vector<std::vector<uint8_t>> down;
+  std::vector<std::vector<uint8_t>> drain_expired;
 };
 
 // Compiles `cfg` into tables for `generation`. On failure returns nullptr and sets `error`.
 // `live_macs` (may be null) gives each port's device MAC where the config sets none.
+// `health` (may be null): down backends get no Maglev slot (as if weight 0).
 std::unique_ptr<Tables> build_tables(const Config& cfg, uint64_t generation,
-                                     const MacAddress* live_macs, std::string& error);
+                                     const MacAddress* live_macs, std::string& error,
+                                     const HealthOverlay* health = nullptr);
 
 }  // namespace gauntlet

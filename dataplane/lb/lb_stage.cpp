@@ -2,7 +2,7 @@
 // from the service's Maglev table, by a hash of its 5-tuple; conntrack_commit pins it to
 // the flow (DNAT), so the rest of the flow and its replies keep that backend whatever
 // happens to the table. A VIP port no service has is refused: TCP RST, ICMP port
-// unreachable for UDP.
+// unreachable for UDP. Flows pinned to a drained backend whose deadline passed are reset.
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <xxhash.h>
@@ -43,6 +43,23 @@ void refuse(const Tables& t, rte_mbuf* m, PacketContext& c, Reason why) noexcept
   c.decide(Layer::loadbalancer, Outcome::stop, why);
 }
 
+// A packet of a flow pinned to a backend whose drain deadline has passed: the sender gets a
+// RST (TCP) and the flow expires now; its other end gets one on its next packet.
+bool reset_if_drain_expired(Worker& w, const Tables& t, rte_mbuf* m, PacketContext& c) noexcept {
+  const FlowEntry& e = *c.flow;
+  if (e.nat() != NatKind::destination) return false;
+  const size_t service = e.backend >> 16, backend = e.backend & 0xffff;
+  if (service >= t.services.size() || backend >= t.services[service].reset_flows.size() ||
+      !t.services[service].reset_flows[backend])
+    return false;
+  w.flows.set_expiry(*c.flow, c.time_ns);
+  if (c.parsed.l4_proto == 6 && write_tcp_reset(m, c.parsed, t.ports[c.in_port].mac))
+    c.stop_and_emit(Layer::loadbalancer, Reason::lb_drain_reset, c.in_port);
+  else
+    c.decide(Layer::loadbalancer, Outcome::stop, Reason::lb_drain_reset);
+  return true;
+}
+
 }  // namespace
 
 void lb_stage(Worker& w, Burst& b) noexcept {
@@ -50,7 +67,12 @@ void lb_stage(Worker& w, Burst& b) noexcept {
   if (t.services.empty()) return;
   for (uint16_t i = 0; i < b.count; ++i) {
     PacketContext& c = b.ctx[i];
-    if (c.final || c.tracking != Tracking::new_flow) continue;
+    if (c.final) continue;
+    if (c.tracking == Tracking::tracked) {
+      reset_if_drain_expired(w, t, b.mbufs[i], c);
+      continue;
+    }
+    if (c.tracking != Tracking::new_flow) continue;
     const ParsedPacket& p = c.parsed;
     const CompiledService* svc = t.service_at(p.dst, p.ip_version);
     if (!svc) continue;

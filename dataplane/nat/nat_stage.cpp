@@ -4,6 +4,7 @@
 // outer address and the quoted packet (RFC 5508), then the ICMP checksum is recomputed.
 #include <rte_mbuf.h>
 
+#include "dataplane/nat/flow_mapping.h"
 #include "dataplane/nat/icmp_inner.h"
 #include "dataplane/nat/translate.h"
 #include "dataplane/pipeline/stages.h"
@@ -18,11 +19,13 @@ uint8_t* port_field(uint8_t* l4, uint8_t proto, bool source) noexcept {
   return l4 + 4;
 }
 
-// A packet of a DNAT (load-balanced) flow: to the backend, and back from the VIP.
+// A packet of a DNAT flow (load-balanced, or let in on a pod's mapping): to the backend or
+// pod, and back from the VIP or public address:port.
 void translate_dnat(uint8_t* frame, const ParsedPacket& p, const FlowEntry& e, FlowDirection dir) noexcept {
   uint8_t* ip = frame + p.l3_offset;
   uint8_t* l4 = frame + p.l4_offset;
-  const L4Checksum sum = l4_checksum(l4, p.l3_end - p.l4_offset, p.l4_proto);
+  const bool has_l4 = !p.has(kParseLaterFragment);  // see translate_packet
+  const L4Checksum sum = has_l4 ? l4_checksum(l4, p.l3_end - p.l4_offset, p.l4_proto) : L4Checksum{};
   const FlowEndpoint vip = e.original_destination();
   const bool to_backend = dir == FlowDirection::original;
   const IpAddress& address = to_backend ? e.nat_addr : vip.addr;
@@ -30,57 +33,86 @@ void translate_dnat(uint8_t* frame, const ParsedPacket& p, const FlowEntry& e, F
     set_ipv4_address(ip, ip + (to_backend ? 16 : 12), address, sum);
   else
     set_ipv6_address(ip + (to_backend ? 24 : 8), address, sum);
-  set_port(port_field(l4, p.l4_proto, !to_backend), to_backend ? e.nat_port : vip.port, sum);
+  if (has_l4) set_port(port_field(l4, p.l4_proto, !to_backend), to_backend ? e.nat_port : vip.port, sum);
 }
 
-// A packet of an SNAT flow.
+// A packet of an SNAT flow. `hairpin_to`: for a hairpinned flow, the pod behind the public
+// address:port it was sent to (its destination too is translated, both ways).
+// Later fragments have no L4 header: only their IP header is translated (the first
+// fragment's L4 checksum already covers the whole datagram's change).
 void translate_packet(uint8_t* frame, const ParsedPacket& p, const FlowEntry& e,
-                      FlowDirection dir) noexcept {
+                      FlowDirection dir, const FlowEndpoint* hairpin_to) noexcept {
   uint8_t* ip = frame + p.l3_offset;
   uint8_t* l4 = frame + p.l4_offset;
-  const L4Checksum sum = l4_checksum(l4, p.l3_end - p.l4_offset, p.l4_proto);
+  const bool has_l4 = !p.has(kParseLaterFragment);
+  const L4Checksum sum = has_l4 ? l4_checksum(l4, p.l3_end - p.l4_offset, p.l4_proto) : L4Checksum{};
   const FlowEndpoint internal = e.original_source();
   const bool leaving = dir == FlowDirection::original;
   set_ipv4_address(ip, ip + (leaving ? 12 : 16), leaving ? e.nat_addr : internal.addr, sum);
-  set_port(port_field(l4, p.l4_proto, leaving), leaving ? e.nat_port : internal.port, sum);
+  if (has_l4) set_port(port_field(l4, p.l4_proto, leaving), leaving ? e.nat_port : internal.port, sum);
+  if (!hairpin_to) return;
+  // The other end: the target pod going there, its public address:port coming back.
+  const FlowEndpoint other = leaving ? *hairpin_to : e.original_destination();
+  set_ipv4_address(ip, ip + (leaving ? 16 : 12), other.addr, sum);
+  if (has_l4) set_port(port_field(l4, p.l4_proto, !leaving), other.port, sum);
 }
 
-// An ICMP error about the flow: `dir` is the direction the error travels.
+// An ICMP error about the flow: `dir` is the direction the error travels. The flow's
+// translated end: an SNAT flow's source, an inbound flow's destination.
 void translate_error(uint8_t* frame, const ParsedPacket& p, const QuotedPacket& q,
                      const FlowEntry& e, FlowDirection dir) noexcept {
   uint8_t* ip = frame + p.l3_offset;
-  const FlowEndpoint internal = e.original_source();
-  const bool leaving = dir == FlowDirection::original;
+  const bool source = e.nat() == NatKind::source;
+  const FlowEndpoint internal =
+      source ? e.original_source() : FlowEndpoint{e.nat_addr, e.nat_port};
+  const FlowEndpoint external =
+      source ? FlowEndpoint{e.nat_addr, e.nat_port} : e.original_destination();
+  const bool leaving = (dir == FlowDirection::original) == source;
   // Outer header: no L4 checksum of its own to fix here (the ICMP one is recomputed).
-  set_ipv4_address(ip, ip + (leaving ? 12 : 16), leaving ? e.nat_addr : internal.addr,
+  set_ipv4_address(ip, ip + (leaving ? 12 : 16), leaving ? external.addr : internal.addr,
                    L4Checksum{});
   // The quoted packet went the other way: its destination (leaving) or source is ours.
   uint8_t* qip = frame + q.l3_offset;
   uint8_t* ql4 = frame + q.l4_offset;
   const L4Checksum qsum = l4_checksum(ql4, q.end - q.l4_offset, q.proto);
-  set_ipv4_address(qip, qip + (leaving ? 16 : 12), leaving ? e.nat_addr : internal.addr, qsum);
-  set_port(port_field(ql4, q.proto, !leaving), leaving ? e.nat_port : internal.port, qsum);
+  set_ipv4_address(qip, qip + (leaving ? 16 : 12), leaving ? external.addr : internal.addr, qsum);
+  set_port(port_field(ql4, q.proto, !leaving), leaving ? external.port : internal.port, qsum);
   recompute_icmp4_checksum(frame + p.l4_offset, p.l3_end - p.l4_offset);
 }
 
 }  // namespace
 
-void nat_stage(Worker&, Burst& b) noexcept {
+void nat_stage(Worker& w, Burst& b) noexcept {
   for (uint16_t i = 0; i < b.count; ++i) {
     PacketContext& c = b.ctx[i];
     if (c.final || !c.flow || c.flow->nat() == NatKind::none) continue;
     uint8_t* frame = rte_pktmbuf_mtod(b.mbufs[i], uint8_t*);
+    const FlowEntry& e = *c.flow;
     const auto dir = static_cast<FlowDirection>(c.flow_dir);
-    if (c.flow->nat() == NatKind::destination) {
-      // ICMP errors about load-balanced flows are not translated yet: they pass as they are.
-      if (c.tracking == Tracking::related) continue;
-      translate_dnat(frame, c.parsed, *c.flow, dir);
-    } else if (c.tracking == Tracking::related) {
+    if (c.tracking == Tracking::related) {
+      // ICMP errors about load-balanced or hairpinned flows are not translated yet: they pass
+      // as they are (load balancer) or stop (hairpin: the quote would show private ends).
+      if (e.nat() == NatKind::destination) continue;
       QuotedPacket q;
-      if (!parse_quoted_packet(frame, c.parsed, q)) continue;  // checked by conntrack already
-      translate_error(frame, c.parsed, q, *c.flow, dir);
+      if (is_hairpin(e) || !parse_quoted_packet(frame, c.parsed, q)) {
+        c.decide(Layer::nat, Outcome::stop, Reason::nat_no_mapping);
+        continue;
+      }
+      translate_error(frame, c.parsed, q, e, dir);
+    } else if (translates_destination(e.nat())) {
+      translate_dnat(frame, c.parsed, e, dir);
+    } else if (is_hairpin(e)) {
+      // The target pod's mapping: this flow holds a share of it, so it is still there.
+      const PortMapping* m =
+          w.nat.mapping(*nat_protocol_of(e.key.proto), e.original_destination().port);
+      if (!m) {
+        c.decide(Layer::nat, Outcome::stop, Reason::nat_no_mapping);
+        continue;
+      }
+      const FlowEndpoint target{m->internal_addr, m->internal_port};
+      translate_packet(frame, c.parsed, e, dir, &target);
     } else {
-      translate_packet(frame, c.parsed, *c.flow, dir);
+      translate_packet(frame, c.parsed, e, dir, nullptr);
     }
     c.decide(Layer::nat, Outcome::pass,
              dir == FlowDirection::original ? Reason::nat_mapped : Reason::nat_reversed);

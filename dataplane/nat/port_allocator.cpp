@@ -97,6 +97,11 @@ const PortMapping* PortSpace::mapping(uint16_t external_port) const noexcept {
   return m.flows != 0 ? &m : nullptr;
 }
 
+uint16_t PortSpace::external_port_of(const FlowEndpoint& internal, uint8_t version) const noexcept {
+  const uint32_t slot = find_mapping_slot(internal.addr, internal.port, version);
+  return slot == kNone ? 0 : static_cast<uint16_t>(range_.lo + by_internal_[slot] - 1);
+}
+
 // First free offset in [from, to] (inclusive) whose port has `parity` (0, 1; -1: any).
 uint32_t PortSpace::scan(uint32_t from, uint32_t to, int parity) const noexcept {
   if (from > to) return kNone;

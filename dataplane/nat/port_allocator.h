@@ -123,6 +123,7 @@ class PortSpace {
   PortLease acquire(const FlowEndpoint& internal, uint8_t version) noexcept;
   bool release(uint16_t external_port) noexcept;
   const PortMapping* mapping(uint16_t external_port) const noexcept;
+  uint16_t external_port_of(const FlowEndpoint& internal, uint8_t version) const noexcept;
   uint32_t in_use() const noexcept { return in_use_; }
   uint32_t host_ports(const IpAddress& addr, uint8_t version) const noexcept;
 
@@ -167,6 +168,11 @@ class PortAllocator {
   // Reply path: who an external port belongs to; nullptr when it is free or not ours.
   const PortMapping* mapping(NatProtocol p, uint16_t external_port) const noexcept {
     return spaces_[static_cast<size_t>(p)].mapping(external_port);
+  }
+  // Hairpinning: the external port `internal` is mapped to now; 0 when it has no mapping.
+  uint16_t external_port_of(NatProtocol p, const FlowEndpoint& internal,
+                            uint8_t version) const noexcept {
+    return spaces_[static_cast<size_t>(p)].external_port_of(internal, version);
   }
   uint32_t ports_in_use(NatProtocol p) const noexcept {
     return spaces_[static_cast<size_t>(p)].in_use();

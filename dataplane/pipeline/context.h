@@ -13,6 +13,7 @@ struct rte_mbuf;
 namespace gauntlet {
 
 struct FlowEntry;
+struct WafNote;
 
 // What conntrack made of a packet, for the layers after it.
 enum class Tracking : uint8_t {
@@ -56,6 +57,11 @@ struct PacketContext {
   uint16_t service = kNoService;
   uint32_t backend = 0;
   uint32_t lb_slot = 0;
+  const WafNote* waf = nullptr;  // the WAF looked at it: what it found (trace/event fields)
+  // A packet a stage built besides this one, sent right after it through companion_port
+  // (the RST a WAF-blocked flow's backend gets); the mbuf is the runner's to send or free.
+  rte_mbuf* companion = nullptr;
+  uint8_t companion_port = kNoPort;
   Step steps[kMaxSteps];
 
   // Appends a decision. `pass` keeps the packet going; every other outcome is final.
@@ -69,6 +75,23 @@ struct PacketContext {
     out_port = port;
   }
   const Step& last() const noexcept { return steps[step_count - 1]; }
+  // Before the first stage: everything a packet's stages set is cleared (the port, time and
+  // sequence are the driver's).
+  void reset() noexcept {
+    parsed = ParsedPacket{};
+    out_port = kNoPort;
+    step_count = 0;
+    final = false;
+    next_hop = IpAddress{};
+    log = false;
+    tracking = Tracking::none;
+    flow = nullptr;
+    flow_dir = 0;
+    flow_judged = false;
+    service = kNoService;
+    waf = nullptr;
+    companion = nullptr;
+  }
 };
 
 struct Burst {

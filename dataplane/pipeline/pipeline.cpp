@@ -1,7 +1,10 @@
 // The pipeline runner: stages in order, then one pass that counts every decision, hands
 // trace/event records to the control core and stages packets for TX or frees them.
+#include <rte_cycles.h>
 #include <rte_mbuf.h>
 
+#include "dataplane/lb/health_probe.h"
+#include "dataplane/pipeline/drop_tap.h"
 #include "dataplane/pipeline/stages.h"
 
 namespace gauntlet {
@@ -28,6 +31,8 @@ void fill_record(Record& r, RecordKind kind, const PacketContext& c, uint32_t fr
   r.dst = p.dst;
   r.next_hop = c.next_hop;
   for (uint8_t s = 0; s < c.step_count; ++s) r.steps[s] = c.steps[s];
+  r.has_waf = c.waf != nullptr;
+  if (r.has_waf) r.waf = *c.waf;
   r.has_flow = c.flow != nullptr;
   if (c.service != kNoService) {
     r.has_lb = r.has_lb_slot = true;
@@ -45,35 +50,35 @@ void fill_record(Record& r, RecordKind kind, const PacketContext& c, uint32_t fr
   r.flow_state = e.state;
   r.flow_dir = c.flow_dir;
   r.flow_seen_reply = e.seen_reply;
-  r.has_nat = e.nat() == NatKind::source;
-  if (r.has_nat) {
+  r.has_nat = e.nat() == NatKind::source || e.nat() == NatKind::inbound;
+  if (e.nat() == NatKind::source) {
     const FlowEndpoint internal = e.original_source();
     r.nat_internal = internal.addr;
     r.nat_internal_port = internal.port;
     r.nat_external = e.nat_addr;
     r.nat_external_port = e.nat_port;
+  } else if (e.nat() == NatKind::inbound) {
+    // Let in on a pod's mapping: the public end is where the flow was sent.
+    const FlowEndpoint external = e.original_destination();
+    r.nat_internal = e.nat_addr;
+    r.nat_internal_port = e.nat_port;
+    r.nat_external = external.addr;
+    r.nat_external_port = external.port;
   }
 }
 
 namespace {
 
-void reset(PacketContext& c) noexcept {
-  c.parsed = ParsedPacket{};
-  c.out_port = kNoPort;
-  c.step_count = 0;
-  c.final = false;
-  c.next_hop = IpAddress{};
-  c.log = false;
-  c.tracking = Tracking::none;
-  c.flow = nullptr;
-  c.flow_dir = 0;
-  c.flow_judged = false;
-  c.service = kNoService;
-}
-
 void record(Worker& w, RecordKind kind, const PacketContext& c, uint32_t frame_length) noexcept {
   Record r;
   fill_record(r, kind, c, frame_length, w.tables->generation, w.id);
+  if (c.last().reason == Reason::nat_port_exhausted) {
+    if (const auto proto = nat_protocol_of(c.parsed.l4_proto)) {
+      r.has_pool = true;
+      r.pool_in_use = w.nat.ports_in_use(*proto);
+      r.pool_size = w.nat.range().size();
+    }
+  }
   if (!w.to_control.push(r)) w.counters.records_lost.add();
 }
 
@@ -93,6 +98,8 @@ void dispose(Worker& w, Burst& b, const uint32_t* frame_lengths) noexcept {
     const Step& last = c.last();
     if (w.trace) record(w, RecordKind::trace, c, frame_lengths[i]);
     if (last.outcome == Outcome::stop || c.log) record(w, RecordKind::event, c, frame_lengths[i]);
+    if (w.drop_tap && last.outcome == Outcome::stop)
+      drop_tap_offer(*w.drop_tap, i, c, last, frame_lengths[i]);
     if (c.out_port < kPortCount) {
       const uint8_t port = c.out_port;
       w.tx_time[port][w.tx_count[port]] = c.time_ns;
@@ -100,29 +107,74 @@ void dispose(Worker& w, Burst& b, const uint32_t* frame_lengths) noexcept {
     } else {
       rte_pktmbuf_free(b.mbufs[i]);
     }
+    if (c.companion) {  // a segment a stage made besides this packet (the WAF's second RST)
+      const uint8_t port = c.companion_port;
+      if (w.tx_count[port] < kTxStage) {
+        w.tx_time[port][w.tx_count[port]] = c.time_ns;
+        w.tx[port][w.tx_count[port]++] = c.companion;
+      } else {
+        rte_pktmbuf_free(c.companion);
+      }
+    }
   }
 }
+
+// Runs the pipeline's steps; with --stage-cycles (Worker::stage_cycles) it also adds each
+// step's TSC cycles and the burst's packets to the step's slot (its position). Off, that
+// is one predictable branch per step per burst; on, one TSC read per step per burst.
+// A step is one line in run_pipeline: step("name", function or lambda over (Worker&, Burst&)).
+class StageClock {
+ public:
+  StageClock(Worker& w, Burst& b) noexcept : w_(w), b_(b), on_(w.stage_cycles) {
+    if (on_) last_ = rte_rdtsc();
+  }
+  template <typename Step>
+  __attribute__((always_inline)) void operator()(const char* name, Step&& run) noexcept {
+    run(w_, b_);
+    if (!on_ || slot_ >= kMaxTimedStages) return;
+    const uint64_t now = rte_rdtsc();
+    StageCounters& s = w_.counters.stages[slot_];
+    s.cycles.add(now - last_);
+    s.packets.add(b_.count);
+    w_.stage_names[slot_++] = name;
+    last_ = now;
+  }
+
+ private:
+  Worker& w_;
+  Burst& b_;
+  const bool on_;
+  size_t slot_ = 0;
+  uint64_t last_ = 0;
+};
 
 }  // namespace
 
 void run_pipeline(Worker& w, Burst& b) noexcept {
   uint32_t frame_lengths[kBurstSize];
-  for (uint16_t i = 0; i < b.count; ++i) {
-    reset(b.ctx[i]);
-    frame_lengths[i] = rte_pktmbuf_pkt_len(b.mbufs[i]);
-    w.counters.rx[b.ctx[i].in_port].add();
-  }
-  parse_stage(w, b);
-  neighbour_stage(w, b);
-  conntrack_stage(w, b);
-  local_stage(w, b);
-  firewall_stage(w, b);
-  lb_stage(w, b);
-  ttl_stage(w, b);
-  conntrack_commit_stage(w, b);
-  nat_stage(w, b);
-  forward_stage(w, b);
-  dispose(w, b, frame_lengths);
+  if (w.drop_tap) drop_tap_snapshot(*w.drop_tap, b);  // before any stage rewrites a packet
+  StageClock step(w, b);
+  step("setup", [&frame_lengths](Worker& wk, Burst& bk) noexcept {
+    for (uint16_t i = 0; i < bk.count; ++i) {
+      bk.ctx[i].reset();
+      frame_lengths[i] = rte_pktmbuf_pkt_len(bk.mbufs[i]);
+      wk.counters.rx[bk.ctx[i].in_port].add();
+    }
+  });
+  step("parse", parse_stage);
+  step("neighbour", neighbour_stage);
+  step("probe_answer", probe_answer_stage);  // health-check answers: before conntrack
+  step("conntrack", conntrack_stage);
+  step("local", local_stage);
+  step("firewall", firewall_stage);
+  step("lb", lb_stage);
+  step("ttl", ttl_stage);
+  step("conntrack_commit", conntrack_commit_stage);
+  step("waf", waf_stage);  // after commit: a SYN's new flow exists, so its ISN is kept
+  step("nat", nat_stage);
+  step("forward", forward_stage);
+  step("dispose",
+       [&frame_lengths](Worker& wk, Burst& bk) noexcept { dispose(wk, bk, frame_lengths); });
 }
 
 void seed_neighbours(Worker& w, const Tables& t) {
@@ -132,7 +184,10 @@ void seed_neighbours(Worker& w, const Tables& t) {
 
 void apply_neighbour_updates(Worker& w) noexcept {
   Record r;
-  while (w.from_control.pop(r)) w.neighbours.learn(r.in_port, r.src, r.ip_version, r.mac);
+  while (w.from_control.pop(r)) {
+    if (r.kind == RecordKind::probe_send) emit_probe(w, r);  // a health check's segment
+    else w.neighbours.learn(r.in_port, r.src, r.ip_version, r.mac);
+  }
 }
 
 }  // namespace gauntlet

@@ -6,10 +6,24 @@
 #include <cstdint>
 
 #include "dataplane/pipeline/context.h"
+#include "dataplane/waf/waf_note.h"
 
 namespace gauntlet {
 
-enum class RecordKind : uint8_t { trace, event, neighbour_learned };
+// probe_send travels the other way (control -> worker, from_control): a health-check segment
+// to send; probe_answer is a backend's answer to one, consumed by the dataplane.
+enum class RecordKind : uint8_t { trace, event, neighbour_learned, probe_send, probe_answer };
+
+// A health-check TCP segment (lb/health_probe.h): src/dst/ports/ip_version of the Record give
+// its addresses (probe_send: dst is the backend; probe_answer: src is), lb_service/lb_backend
+// the backend, time_ns when it is sent or was received. Sequence numbers in host order.
+struct ProbeSegment {
+  uint8_t tcp_flags = 0;
+  bool http_request = false;  // probe_send: carry the backend's http request bytes
+  uint16_t http_status = 0;   // probe_answer: the status of an "HTTP/1.x NNN" line, else 0
+  uint16_t payload_length = 0;
+  uint32_t seq = 0, ack = 0;
+};
 
 struct Record {
   RecordKind kind = RecordKind::trace;
@@ -40,6 +54,13 @@ struct Record {
   bool has_lb = false, has_lb_slot = false;
   uint16_t lb_service = 0;
   uint32_t lb_backend = 0, lb_slot = 0;
+  ProbeSegment probe{};
+  // The WAF looked at the packet (its client -> server bytes): what it found.
+  bool has_waf = false;
+  WafNote waf;
+  // NAT: the worker's pool for the packet's protocol when it found it exhausted.
+  bool has_pool = false;
+  uint32_t pool_in_use = 0, pool_size = 0;
   Step steps[kMaxSteps];
 };
 

@@ -16,6 +16,7 @@ void firewall_stage(Worker& w, Burst& b) noexcept;          // firewall/firewall
 void lb_stage(Worker& w, Burst& b) noexcept;         // lb/lb_stage.cpp
 void ttl_stage(Worker& w, Burst& b) noexcept;               // forward/forward_stage.cpp
 void conntrack_commit_stage(Worker& w, Burst& b) noexcept;  // conntrack/conntrack_commit.cpp
+void waf_stage(Worker& w, Burst& b) noexcept;               // waf/waf_stage.cpp
 void nat_stage(Worker& w, Burst& b) noexcept;               // nat/nat_stage.cpp
 void forward_stage(Worker& w, Burst& b) noexcept;           // forward/forward_stage.cpp
 

@@ -18,7 +18,7 @@ namespace gauntlet {
   X(firewall, "firewall", kIngressOnly)      \
   X(allowlist, "allowlist", kEgressOnly)     \
   X(waf, "waf", kIngressOnly)                \
-  X(loadbalancer, "loadbalancer", kIngressOnly) \
+  X(loadbalancer, "loadbalancer", kBothDirections) \
   X(nat, "nat", kBothDirections)             \
   X(forward, "forward", kBothDirections)
 
@@ -113,6 +113,8 @@ constexpr std::string_view outcome_name(Outcome o) noexcept {
   X(conntrack_table_full, conntrack, "conntrack:table-full")                     \
   X(conntrack_orphan_icmp_error, conntrack, "conntrack:orphan-icmp-error")       \
   X(conntrack_malformed_icmp_error, conntrack, "conntrack:malformed-icmp-error") \
+  X(conntrack_fragment_without_first, conntrack, "conntrack:fragment-without-first") \
+  X(conntrack_fragment_table_full, conntrack, "conntrack:fragment-table-full") \
   X(echo_request_answered, local, "local:echo-request-answered")                 \
   X(local_unsupported, local, "local:unsupported-protocol")                      \
   X(local_multicast_ignored, local, "local:multicast-ignored")                   \
@@ -127,6 +129,21 @@ constexpr std::string_view outcome_name(Outcome o) noexcept {
   X(lb_backend_chosen, loadbalancer, "lb:backend-chosen")                                   \
   X(lb_port_not_configured, loadbalancer, "lb:port-not-configured")                         \
   X(lb_no_backend, loadbalancer, "lb:no-backend")                                           \
+  X(lb_probe_answer, loadbalancer, "lb:probe-answer")                                       \
+  X(lb_drain_reset, loadbalancer, "lb:drain-deadline-reset")                                \
+  X(waf_inspected, waf, "waf:inspected")                                         \
+  X(waf_buffered, waf, "waf:buffered")                                           \
+  X(waf_passthrough, waf, "waf:passthrough")                                     \
+  X(waf_logged, waf, "waf:logged")                                               \
+  X(waf_blocked, waf, "waf:blocked")                                             \
+  X(waf_flow_blocked, waf, "waf:flow-blocked")                                   \
+  X(waf_protocol_violation, waf, "waf:protocol-violation")                       \
+  X(waf_sni_denied, waf, "waf:sni-denied")                                       \
+  X(waf_stream_overflow, waf, "waf:stream-overflow")                             \
+  X(waf_stream_conflict, waf, "waf:stream-conflict")                             \
+  X(waf_flows_exhausted, waf, "waf:flows-exhausted")                             \
+  X(waf_data_after_close, waf, "waf:data-after-close")                           \
+  X(waf_fragment_dropped, waf, "waf:fragment-dropped")                           \
   X(nat_mapped, nat, "nat:mapped")                                               \
   X(nat_reversed, nat, "nat:reversed")                                           \
   X(nat_port_exhausted, nat, "nat:port-exhausted")                               \

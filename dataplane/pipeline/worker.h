@@ -14,8 +14,13 @@
 #include "dataplane/pipeline/context.h"
 #include "dataplane/pipeline/record.h"
 #include "dataplane/pipeline/spsc_ring.h"
+#include "dataplane/waf/waf_flows.h"
+
+struct rte_mempool;
 
 namespace gauntlet {
+
+struct DropTap;  // pipeline/drop_tap.h
 
 // A counter with one writer (its worker) and any number of relaxed readers: a plain add on
 // x86, no lock prefix, and no torn reads.
@@ -25,12 +30,21 @@ struct Counter {
     value.store(value.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
   uint64_t get() const noexcept { return value.load(std::memory_order_relaxed); }
+  void set(uint64_t n) noexcept { value.store(n, std::memory_order_relaxed); }  // gauges
 };
 
 inline constexpr size_t kDirections = static_cast<size_t>(Direction::count);
 inline constexpr size_t kLayers = static_cast<size_t>(Layer::count);
 inline constexpr size_t kOutcomes = static_cast<size_t>(Outcome::count);
 inline constexpr size_t kReasons = static_cast<size_t>(Reason::count);
+
+// Per-stage cycle accounting (--stage-cycles): the steps of run_pipeline by position, each
+// with the TSC cycles it took and the packets of the bursts it ran on.
+inline constexpr size_t kMaxTimedStages = 16;
+struct StageCounters {
+  Counter cycles;
+  Counter packets;
+};
 
 struct WorkerCounters {
   Counter outcomes[kDirections][kLayers][kOutcomes];
@@ -41,6 +55,12 @@ struct WorkerCounters {
   Counter records_lost;            // to_control ring full: trace/event lines lost
   Counter flows_created;
   Counter flows_expired;
+  // Occupancy gauges the live poll loop refreshes, so other threads never read the worker's
+  // own tables: flows in its conntrack shard, SNAT ports held per protocol.
+  Counter flows_in_use;
+  Counter nat_ports_in_use[kNatProtocols];
+  StageCounters stages[kMaxTimedStages];  // only while Worker::stage_cycles is on
+  StageCounters io_rx, io_tx;  // the live driver's RX burst and TX flush, as stages
 };
 
 // Hits per rule of one ACL list; the last slot counts the list's default.
@@ -63,11 +83,15 @@ struct alignas(64) Worker {
         nat({worker_port_slice({cfg.snat.port_lo, cfg.snat.port_hi}, id_, workers),
              cfg.snat.max_ports_per_host}),
         to_control(kRecordRingSize),
-        from_control(1024) {}
+        from_control(1024),
+        waf(cfg) {}
 
   uint8_t id;
   uint16_t queue = 0;
   bool trace = false;              // emit one trace record per packet
+  bool stage_cycles = false;       // time each pipeline step (counters.stages)
+  // The name of each timed step (string literals, set by the worker; read once it stopped).
+  const char* stage_names[kMaxTimedStages] = {};
   const Tables* tables = nullptr;  // this loop iteration's generation (RCU-protected)
   NeighbourTable neighbours;
   WorkerCounters counters;
@@ -76,7 +100,11 @@ struct alignas(64) Worker {
   PortAllocator nat;              // this worker's slice of SNAT ports
   uint64_t clock_ns = 0;          // the latest dataplane time seen (drives expiry)
   SpscRing<Record> to_control;    // traces, events, learned neighbours
-  SpscRing<Record> from_control;  // neighbours learned by other workers
+  SpscRing<Record> from_control;  // neighbours learned by other workers, probes to send
+  rte_mempool* pool = nullptr;    // where packets the worker originates (probes) come from
+  DropTap* drop_tap = nullptr;    // drop capture (pipeline/drop_tap.h); null: off
+  WafFlows waf;                   // inspected flows (waf/waf_flows.h); sized from cfg.waf
+  WafNote waf_notes[kBurstSize];  // what the WAF said of each packet of the burst (traces)
 
   // Packets the pipeline decided to send, per port, with their dataplane time (replay
   // writes it as the pcap timestamp). The driver flushes them after each burst.

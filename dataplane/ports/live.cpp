@@ -1,7 +1,9 @@
 #include "dataplane/ports/live.h"
 
 #include <atomic>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <ctime>
 #include <fmt/format.h>
 #include <memory>
@@ -14,7 +16,12 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include "dataplane/control/control_loop.h"
+#include "dataplane/control/metrics.h"
 #include "dataplane/control/report.h"
+#include "dataplane/control/telemetry.h"
+#include "dataplane/control/web_view.h"
+#include "dataplane/lb/health_driver.h"
 #include "dataplane/pipeline/generation.h"
 #include "dataplane/pipeline/stages.h"
 
@@ -29,11 +36,20 @@ std::string device_name(const std::string& device) { return device.substr(0, dev
 
 struct Shared {
   Published* published;
+  FlowQueries* flow_queries;  // telemetry and metrics ask the workers about their flows
   uint16_t port_ids[kPortCount];
   uint64_t realtime_base_ns;  // wall clock at tsc_base
   uint64_t tsc_base;
   uint64_t tsc_hz;
+  HealthDriver* health = nullptr;  // null: no backend is checked or drained
+  RecentStops* stops = nullptr;    // the web view's latest stopped packets
+  DropCapture* drop_capture = nullptr;  // null: no drop capture
 };
+
+// The dataplane clock: wall time at start plus TSC time since.
+uint64_t dataplane_now(const Shared& s) noexcept {
+  return s.realtime_base_ns + (rte_rdtsc() - s.tsc_base) * 1000000000u / s.tsc_hz;
+}
 
 struct WorkerArgs {
   Worker* worker;
@@ -42,6 +58,7 @@ struct WorkerArgs {
   std::vector<Worker*>* all;
   FILE* trace;
   FILE* events;
+  ControlLoop* control;  // reload, views, event log (control_duties: run here too)
 };
 
 void flush_tx(Worker& w, const Shared& s) noexcept {
@@ -56,6 +73,11 @@ void flush_tx(Worker& w, const Shared& s) noexcept {
   }
 }
 
+void count_io(StageCounters& c, uint64_t start, uint16_t packets) noexcept {
+  c.cycles.add(rte_rdtsc() - start);
+  c.packets.add(packets);
+}
+
 int worker_loop(void* arg) {
   auto& a = *static_cast<WorkerArgs*>(arg);
   Worker& w = *a.worker;
@@ -68,8 +90,13 @@ int worker_loop(void* arg) {
     s.published->quiescent(w.id);
     w.tables = s.published->current();
     apply_neighbour_updates(w);
-    const uint64_t now = s.realtime_base_ns + (rte_rdtsc() - s.tsc_base) * 1000000000u / s.tsc_hz;
+    serve_flow_query(s.flow_queries->of(w.id), w.flows, w.id);
+    flush_tx(w, s);  // health probes it was asked to send
+    const uint64_t now = dataplane_now(s);
     for (uint8_t p = 0; p < kPortCount; ++p) {
+      // --stage-cycles: the driver's part of a burst, counted as testpmd's
+      // --record-core-cycles counts (polls that brought packets): RX, then TX.
+      const uint64_t rx_start = w.stage_cycles ? rte_rdtsc() : 0;
       burst.count = rte_eth_rx_burst(s.port_ids[p], w.queue, burst.mbufs, kBurstSize);
       if (burst.count == 0) continue;
       for (uint16_t i = 0; i < burst.count; ++i) {
@@ -79,10 +106,35 @@ int worker_loop(void* arg) {
         c.time_ns = now;
         c.sequence = ++sequence;
       }
+      if (w.stage_cycles) count_io(w.counters.io_rx, rx_start, burst.count);
       run_pipeline(w, burst);
+      const uint64_t tx_start = w.stage_cycles ? rte_rdtsc() : 0;
       flush_tx(w, s);
+      if (w.stage_cycles) count_io(w.counters.io_tx, tx_start, burst.count);
     }
-    if (a.control_duties && ++idle % 1024 == 0) drain_records(*a.all, a.trace, a.events, *w.tables);
+    if (++idle % 256 == 0) {
+      // Occupancy for readers on other threads (telemetry, metrics), who never read the
+      // worker's own tables.
+      w.counters.flows_in_use.set(w.flows.size());
+      for (size_t p = 0; p < kNatProtocols; ++p)
+        w.counters.nat_ports_in_use[p].set(w.nat.ports_in_use(static_cast<NatProtocol>(p)));
+    }
+    if (a.control_duties && idle % 1024 == 0) {
+      drain_records(*a.all, a.trace, a.events, *w.tables, {}, s.health ? &s.health->monitor() : nullptr,
+                    kRecordRingSize, s.stops);
+      if (s.drop_capture) s.drop_capture->drain();
+      // A reload publishes and waits for every online reader: this one steps aside meanwhile.
+      s.published->offline(w.id);
+      a.control->tick();
+      s.published->online(w.id);
+      if (s.health) {
+        // Publishing waits for every online reader: this one steps aside meanwhile.
+        s.published->offline(w.id);
+        s.health->step(dataplane_now(s), *a.all, a.events);
+        s.published->online(w.id);
+        w.tables = s.published->current();
+      }
+    }
   }
   s.published->offline(w.id);
   return 0;
@@ -195,6 +247,8 @@ int run_live(const Config& cfg, const LiveOptions& options) {
   Published published(worker_count);
   published.publish(std::move(tables));
   shared.published = &published;
+  HealthDriver health(cfg, published, macs);
+  if (health.active()) shared.health = &health;
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
   shared.realtime_base_ns = uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
@@ -203,25 +257,59 @@ int run_live(const Config& cfg, const LiveOptions& options) {
 
   std::unique_ptr<FILE, int (*)(FILE*)> trace(
       options.trace_path.empty() ? nullptr : fopen(options.trace_path.c_str(), "w"), fclose);
-  std::unique_ptr<FILE, int (*)(FILE*)> events(
-      options.events_path.empty() ? nullptr : fopen(options.events_path.c_str(), "w"), fclose);
-  FILE* events_out = events ? events.get() : stderr;
+  EventLog events(options.events_path, cfg.events);  // appends; reopened on SIGHUP
+  FILE* events_out = events.stream();
+  std::unique_ptr<DropCapture> drop_capture;
+  if (!options.drop_capture.path.empty()) {
+    drop_capture = DropCapture::open(options.drop_capture, error);
+    if (!drop_capture) {
+      fmt::print(stderr, "gauntlet: {}\n", error);
+      return 1;
+    }
+    shared.drop_capture = drop_capture.get();
+  }
   std::vector<std::unique_ptr<Worker>> workers;
   std::vector<Worker*> all;
   std::vector<WorkerArgs> args(worker_count);
   for (unsigned i = 0; i < worker_count; ++i) {
     workers.push_back(std::make_unique<Worker>(static_cast<uint8_t>(i), cfg, worker_count));
     workers.back()->queue = static_cast<uint16_t>(i);
+    workers.back()->pool = pool;
     workers.back()->trace = trace != nullptr;
+    workers.back()->stage_cycles = options.stage_cycles;
+    if (drop_capture) drop_capture->attach(*workers.back());
     workers.back()->tables = published.current();
     seed_neighbours(*workers.back(), *published.current());
     all.push_back(workers.back().get());
   }
+  Generations generations(published, macs, all);
+  if (health.active()) generations.use_health_overlay(&health.monitor().overlay());
+  Reloader reloader(generations, cfg);
+  health.publish_with(
+      [&](std::string& e) { return generations.publish(reloader.running(), e) != 0; });
+  FlowQueries flow_queries(worker_count);
+  shared.flow_queries = &flow_queries;
+  RecentStops stops;
+  shared.stops = &stops;
+  Operations ops{all, &generations, &reloader, &events, &flow_queries, realtime_ns(), &stops};
+  ControlLoop control(ops);
+  MetricsServer metrics;
+  if (cfg.metrics.enabled) {
+    if (!metrics.start(cfg.metrics, ops, error)) {
+      fmt::print(stderr, "{}:{}:{}: error: {}\n", cfg.metrics.mark.file, cfg.metrics.mark.line,
+                 cfg.metrics.mark.column, error);
+      return 1;
+    }
+    fmt::print(stderr, "gauntlet: metrics on http://{}:{}/metrics\n", cfg.metrics.host,
+               cfg.metrics.port);
+  }
+  attach_telemetry(&ops);
   for (unsigned i = 0; i < worker_count; ++i)
-    args[i] = {all[i], &shared, lcores.empty(), &all, trace.get(), events_out};
+    args[i] = {all[i], &shared, lcores.empty(), &all, trace.get(), events_out, &control};
   for (uint8_t p = 0; p < kPortCount; ++p) print_link(shared.port_ids[p], p);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
+  std::signal(SIGHUP, ControlLoop::on_hangup);  // reload, and reopen the event log
   // A vhost-user peer that goes away must not kill the dataplane: its socket's writes fail
   // (EPIPE) and the port reports link down instead.
   std::signal(SIGPIPE, SIG_IGN);
@@ -229,6 +317,9 @@ int run_live(const Config& cfg, const LiveOptions& options) {
                                 ? rte_rdtsc() + uint64_t(options.duration_s * double(shared.tsc_hz))
                                 : 0;
   fmt::print(stderr, "gauntlet: running {} worker(s); Ctrl-C stops\n", worker_count);
+  const uint64_t started = rte_rdtsc();
+  CounterSnapshot window_start = snapshot_counters(all, started);
+  double warmup_s = 0;  // taken on the control core; with one worker on the main lcore, none
   if (lcores.empty()) {
     if (deadline) {
       // Alone on the main lcore: nothing else can stop the loop at the deadline, so an
@@ -241,17 +332,53 @@ int run_live(const Config& cfg, const LiveOptions& options) {
     for (unsigned i = 0; i < worker_count; ++i)
       rte_eal_remote_launch(worker_loop, &args[i], lcores[i]);
     while (!g_stop.load(std::memory_order_relaxed)) {
-      if (drain_records(all, trace.get(), events_out, *published.current()) == 0)
+      if (drain_records(all, trace.get(), events_out, *published.current(), {},
+                        shared.health ? &health.monitor() : nullptr, kRecordRingSize, &stops) == 0)
         rte_delay_us_sleep(1000);
-      if (deadline && rte_rdtsc() > deadline) g_stop.store(true);
+      if (drop_capture) drop_capture->drain();
+      if (shared.health) health.step(dataplane_now(shared), all, events_out);
+      control.tick();
+      const uint64_t now = rte_rdtsc();
+      if (options.warmup_s > 0 && warmup_s == 0 &&
+          now - started >= uint64_t(options.warmup_s * double(shared.tsc_hz))) {
+        window_start = snapshot_counters(all, now);
+        warmup_s = double(now - started) / double(shared.tsc_hz);
+      }
+      if (deadline && now > deadline) g_stop.store(true);
     }
-    rte_eal_mp_wait_lcore();
   }
+  const uint64_t stopped = rte_rdtsc();
+  if (!lcores.empty()) rte_eal_mp_wait_lcore();
+  detach_telemetry();
   drain_records(all, trace.get(), events_out, *published.current());
+  events.close();
+  if (drop_capture) drop_capture->drain();
   for (uint8_t p = 0; p < kPortCount; ++p) rte_eth_dev_stop(shared.port_ids[p]);
-  fmt::print("{}", summary_table(sum_counters(all, *published.current())));
+  Totals totals = sum_counters(all, *published.current());
+  const CounterSnapshot run = snapshot_counters(all, stopped);
+  const CounterSnapshot window = run - window_start;
+  totals.live = LiveWindow{static_cast<uint32_t>(worker_count), shared.tsc_hz,
+                           double(stopped - started) / double(shared.tsc_hz), warmup_s, window};
+  if (options.stage_cycles) {
+    totals.stages = stage_totals(all, run);
+    totals.live_stages = stage_totals(all, window);
+  }
+  fmt::print("{}", summary_table(totals));
+  if (drop_capture) fmt::print("{}", drop_capture->report());
   for (uint8_t p = 0; p < kPortCount; ++p) rte_eth_dev_close(shared.port_ids[p]);
-  return 0;
+  int rc = 0;
+  if (!options.summary_json_path.empty()) {
+    std::unique_ptr<FILE, int (*)(FILE*)> json(fopen(options.summary_json_path.c_str(), "w"),
+                                               fclose);
+    if (json) {
+      fmt::print(json.get(), "{}", summary_json(totals));
+    } else {
+      fmt::print(stderr, "gauntlet: cannot write {}: {}\n", options.summary_json_path,
+                 strerror(errno));
+      rc = 1;
+    }
+  }
+  return rc;
 }
 
 }  // namespace gauntlet

@@ -9,6 +9,8 @@
 #include <rte_mbuf.h>
 
 #include "dataplane/control/report.h"
+#include "dataplane/control/web_view.h"
+#include "dataplane/lb/health_driver.h"
 #include "dataplane/pipeline/generation.h"
 #include "dataplane/pipeline/stages.h"
 
@@ -71,6 +73,8 @@ struct Input {
 class Replay {
  public:
   Replay(const Config& cfg, const ReplayOptions& o) : cfg_(cfg), options_(o), worker_(0, cfg, 1) {}
+  // The pool's name is global in EAL: a second replay in the process (what-if) needs it free.
+  ~Replay() { rte_mempool_free(pool_); }
 
   int run();
 
@@ -78,15 +82,20 @@ class Replay {
   bool open_outputs();
   void process_burst();
   void flush_tx();
+  void health_step(uint64_t now);
 
   const Config& cfg_;
   const ReplayOptions& options_;
   Worker worker_;
   Burst burst_;
+  std::unique_ptr<Published> published_;
+  std::unique_ptr<HealthDriver> health_;
   rte_mempool* pool_ = nullptr;
   std::unique_ptr<pcap_t, PcapCloser> dead_;
   std::unique_ptr<pcap_dumper_t, DumperCloser> outputs_[kPortCount];
   std::unique_ptr<FILE, FileCloser> events_, trace_;
+  RecentStops stops_;  // the report page's stopped packets
+  std::unique_ptr<DropCapture> drop_capture_;
   uint64_t sequence_ = 0;
   uint64_t oversize_ = 0;
 };
@@ -147,7 +156,21 @@ void Replay::process_burst() {
   burst_.count = 0;
   flush_tx();
   std::vector<Worker*> workers{&worker_};
-  drain_records(workers, trace_.get(), events_.get(), *worker_.tables);
+  drain_records(workers, trace_.get(), events_.get(), *worker_.tables, options_.observe,
+                health_ ? &health_->monitor() : nullptr, SIZE_MAX, &stops_);
+  if (drop_capture_) drop_capture_->drain();
+  // Answers in this burst may finish probes: their follow-up segments and state changes.
+  if (health_) health_step(worker_.clock_ns);
+}
+
+// Health checks on the pcap clock: the monitor runs to `now`, worker 0 sends what it asks
+// for through from_control (as in live mode), and a changed backend set is a new generation.
+void Replay::health_step(uint64_t now) {
+  std::vector<Worker*> workers{&worker_};
+  health_->step(now, workers, events_.get());
+  worker_.tables = published_->current();
+  apply_neighbour_updates(worker_);
+  flush_tx();
 }
 
 int Replay::run() {
@@ -175,10 +198,21 @@ int Replay::run() {
     return 2;
   }
   if (!open_outputs()) return 1;
-  Published published(1);
-  published.publish(std::move(tables));
-  worker_.tables = published.current();
-  worker_.trace = !options_.trace_path.empty();
+  published_ = std::make_unique<Published>(1);
+  published_->publish(std::move(tables));
+  worker_.tables = published_->current();
+  worker_.pool = pool_;
+  health_ = std::make_unique<HealthDriver>(cfg_, *published_, nullptr);
+  if (!health_->active()) health_.reset();
+  worker_.trace = !options_.trace_path.empty() || options_.observe;
+  if (!options_.drop_capture.path.empty()) {
+    drop_capture_ = DropCapture::open(options_.drop_capture, error);
+    if (!drop_capture_) {
+      fmt::print(stderr, "gauntlet: {}\n", error);
+      return 1;
+    }
+    drop_capture_->attach(worker_);
+  }
   seed_neighbours(worker_, *worker_.tables);
 
   uint8_t burst_port = kNoPort;
@@ -199,6 +233,11 @@ int Replay::run() {
       continue;
     }
     if (next != burst_port || burst_.count == kBurstSize) process_burst();
+    // Probes and timeouts due by this packet's time happen before it.
+    if (health_ && health_->next_due() <= in.time_ns()) {
+      process_burst();
+      health_step(in.time_ns());
+    }
     burst_port = next;
     rte_mbuf* m = rte_pktmbuf_alloc(pool_);
     if (!m) {
@@ -227,9 +266,13 @@ int Replay::run() {
   if (oversize_)
     table += fmt::format("replay: {} packets larger than {} bytes were skipped\n", oversize_,
                          kReplayDataRoom - RTE_PKTMBUF_HEADROOM);
-  fmt::print("{}", table);
+  if (options_.print_summary) fmt::print("{}", table);
+  if (drop_capture_) fmt::print("{}", drop_capture_->report());
   for (const auto& [name, text] :
-       {std::pair{"summary.txt", table}, std::pair{"summary.json", summary_json(totals)}}) {
+       {std::pair{"summary.txt", table}, std::pair{"summary.json", summary_json(totals)},
+        std::pair{"report.html",
+                  web_page(view_json("replay", summary_json(totals), stops_,
+                                    services_json(service_views(*worker_.tables))))}}) {
     std::unique_ptr<FILE, FileCloser> f(fopen((options_.out_dir + "/" + name).c_str(), "w"));
     if (f) fmt::print(f.get(), "{}", text);
   }

@@ -7,6 +7,8 @@
 #include <string>
 
 #include "dataplane/control/config.h"
+#include "dataplane/control/drop_capture.h"
+#include "dataplane/control/report.h"
 
 namespace gauntlet {
 
@@ -14,6 +16,9 @@ struct ReplayOptions {
   std::string inputs[kPortCount];  // empty: no traffic arrives on that port
   std::string out_dir;
   std::string trace_path;  // empty: no trace
+  DropCaptureOptions drop_capture;  // path empty: no capture
+  TraceObserver observe;            // sees each packet's trace record (explain, what-if)
+  bool print_summary = true;        // also print the summary to standard output
 };
 
 // Checks the inputs can be read before EAL starts; returns an error line or "".

@@ -110,6 +110,7 @@ HttpViolation HttpRequestParser::interpret_header(std::string_view name,
     }
     return HttpViolation::none;
   }
+  if (iequals(name, "content-type")) has_content_type_ = true;
   if (iequals(name, "content-length")) {
     return parse_content_length(value, has_content_length_, content_length_);
   }
@@ -136,6 +137,12 @@ HttpViolation HttpRequestParser::decide_framing() noexcept {
     request_.framing = HttpBodyFraming::content_length;
     request_.content_length = content_length_;
   }
+  // A body the server cannot tell the type of, or one on a method whose body has no
+  // meaning: what a server does with either differs (smuggling, parser confusion).
+  const bool body = request_.framing == HttpBodyFraming::chunked || request_.content_length > 0;
+  if (body && !has_content_type_) flag(HttpViolation::body_without_content_type);
+  if (body && (request_.method_id == HttpMethod::get || request_.method_id == HttpMethod::head))
+    flag(HttpViolation::body_on_get_or_head);
   return HttpViolation::none;
 }
 

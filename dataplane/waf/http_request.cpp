@@ -34,6 +34,7 @@ void HttpRequestParser::begin_request() noexcept {
   header_count_ = trailer_count_ = 0;
   remaining_ = 0;
   host_count_ = 0;
+  has_content_type_ = false;
   has_content_length_ = has_transfer_encoding_ = chunked_last_ = transfer_coding_bad_ = false;
   content_length_ = 0;
 }

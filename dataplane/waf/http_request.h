@@ -213,6 +213,7 @@ class HttpRequestParser {
   uint64_t remaining_ = 0;  // body bytes left of the Content-Length body or the chunk
   // Framing as the header fields tell it.
   uint8_t host_count_ = 0;
+  bool has_content_type_ = false;
   bool has_content_length_ = false;
   bool has_transfer_encoding_ = false;
   bool chunked_last_ = false;         // the final transfer coding so far is "chunked"

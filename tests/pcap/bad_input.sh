@@ -24,7 +24,10 @@ expect() {
   fi
 }
 
-cfg=$root/rules/gauntlet.yaml
+# The shipped config, its WAF rule files named by absolute path so that copies made in $tmp
+# (with one fault each) still find them.
+cfg=$tmp/gauntlet.yaml
+sed "s|rules: \\[waf/|rules: [$root/rules/waf/|" "$root/rules/gauntlet.yaml" >"$cfg"
 demo=$root/pcaps/demo/outside.pcap
 
 # Input pcaps.

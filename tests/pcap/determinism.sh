@@ -15,6 +15,6 @@ if ! diff -u "$a.sums" "$b.sums"; then
   rm -f "$a.sums" "$b.sums"
   exit 1
 fi
-[ "$(wc -l <"$a.sums")" -eq 7 ] || { echo "determinism: expected 7 output files"; cat "$a.sums"; exit 1; }
+[ "$(wc -l <"$a.sums")" -eq 8 ] || { echo "determinism: expected 8 output files"; cat "$a.sums"; exit 1; }
 rm -f "$a.sums" "$b.sums"
-echo "determinism: 7 output files identical across two runs"
+echo "determinism: 8 output files identical across two runs"

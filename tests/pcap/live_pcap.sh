@@ -11,6 +11,7 @@ case_dir=$root/pcaps/forward-ttl
 
 sed -e "s|device: net_af_packet0,iface=gl-out|device: net_pcap0,rx_pcap=$case_dir/outside.pcap,tx_pcap=$tmp/outside.pcap|" \
     -e "s|device: net_af_packet1,iface=gl-in|device: net_pcap1,rx_pcap=$case_dir/inside.pcap,tx_pcap=$tmp/inside.pcap|" \
+    -e "s|rules: \\[waf/|rules: [$root/rules/waf/|" \
     "$root/rules/gauntlet.yaml" >"$tmp/live.yaml"
 
 # Explicit EAL options; gauntlet adds the config's devices itself.
@@ -37,7 +38,10 @@ sed -e "s|device: net_pcap0,[^ ]*|device: net_null0|" -e "s|device: net_pcap1,[^
   "$tmp/live.yaml" >"$tmp/null.yaml"
 "$bin" --config "$tmp/null.yaml" >"$tmp/sigint.txt" 2>"$tmp/sigint.err" &
 pid=$!
-sleep 2
+# Signals come once it runs (a background job starts with SIGINT ignored until gauntlet
+# installs its handler), then a little traffic later.
+for _ in $(seq 300); do grep -q "^gauntlet: running" "$tmp/sigint.err" && break; sleep 0.1; done
+sleep 1
 kill -INT $pid
 rc=0
 wait $pid || rc=$?

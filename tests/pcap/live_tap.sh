@@ -31,6 +31,7 @@ ip netns add "$ns_in"
 
 sed -e "s|device: net_af_packet0,iface=gl-out|device: net_tap0,iface=$tap_out|" \
     -e "s|device: net_af_packet1,iface=gl-in|device: net_tap1,iface=$tap_in|" \
+    -e "s|rules: \\[waf/|rules: [$root/rules/waf/|" \
     "$root/rules/gauntlet.yaml" >"$tmp/tap.yaml"
 
 ip netns exec "$ns_gl" "$bin" -l 0 --no-huge -m 512 --no-shconf --no-pci --no-telemetry \

@@ -30,6 +30,7 @@ input=$root/pcaps/forward-ttl/outside.pcap
 
 sed -e "s|device: net_af_packet0,iface=gl-out|device: virtio_user0,path=$tmp/out.sock|" \
     -e "s|device: net_af_packet1,iface=gl-in|device: virtio_user1,path=$tmp/in.sock|" \
+    -e "s|rules: \\[waf/|rules: [$root/rules/waf/|" \
     "$root/rules/gauntlet.yaml" >"$tmp/virtio.yaml"
 
 export GL_INPUT=$input

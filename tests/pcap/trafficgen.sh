@@ -38,6 +38,7 @@ grep -q "not a number from 60 to 9000" "$tmp/bad.txt" || { echo "trafficgen: no 
 # Through gauntlet: the generator serves the memif sockets, gauntlet attaches as client.
 sed -e "s|device: net_af_packet0,iface=gl-out|device: net_memif0,role=client,socket=$tmp/outside.sock|" \
     -e "s|device: net_af_packet1,iface=gl-in|device: net_memif1,role=client,socket=$tmp/inside.sock|" \
+    -e "s|rules: \\[waf/|rules: [$root/rules/waf/|" \
     "$root/rules/gauntlet.yaml" >"$tmp/dut.yaml"
 "$gen" -l 0 "${eal[@]}" --single-file-segments --file-prefix "tg-$$" \
   --vdev "net_memif0,role=server,socket=$tmp/outside.sock" \

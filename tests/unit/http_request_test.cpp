@@ -198,7 +198,9 @@ TEST(HttpRequestParser, ChunkedUploadIsDechunkedWithExtensionsSkippedAndTrailers
   ASSERT_EQ(r.trailers.size(), 1u);
   EXPECT_EQ(r.trailers[0], std::make_pair("X-Checksum"s, "abc123"s));
   EXPECT_EQ(r.headers.size(), 3u);
-  EXPECT_EQ(r.violations, 0u) << names_of(r.violations);
+  // The upload says no Content-Type: that is its only (non-terminal) violation.
+  EXPECT_EQ(r.violations, http_violation_bit(V::body_without_content_type))
+      << names_of(r.violations);
 }
 
 TEST(HttpRequestParser, KeepAliveParsesThreeRequestsInOrderSkippingCrlfBetweenThem) {
@@ -347,6 +349,23 @@ TEST(HttpRequestParser, MissingHostIsFlaggedOnHttp11Only) {
   ASSERT_EQ(c.requests.size(), 2u);
   EXPECT_TRUE(c.requests[0].has(V::missing_host));
   EXPECT_FALSE(c.requests[1].has(V::missing_host));
+}
+
+TEST(HttpRequestParser, BodyWithoutTypeAndBodyOnGetAreFlagged) {
+  Collector c = parse_whole(
+      "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nab"
+      "GET / HTTP/1.1\r\nHost: a\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nab"
+      "POST / HTTP/1.1\r\nHost: a\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nab"
+      "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n");
+  ASSERT_EQ(c.requests.size(), 4u);
+  EXPECT_TRUE(c.requests[0].has(V::body_without_content_type));
+  EXPECT_FALSE(c.requests[0].has(V::body_on_get_or_head));
+  EXPECT_FALSE(c.requests[1].has(V::body_without_content_type));
+  EXPECT_TRUE(c.requests[1].has(V::body_on_get_or_head));
+  EXPECT_FALSE(c.requests[2].has(V::body_without_content_type));
+  EXPECT_FALSE(c.requests[2].has(V::body_on_get_or_head));
+  EXPECT_FALSE(c.requests[3].has(V::body_without_content_type));  // an empty body is no body
+  EXPECT_FALSE(c.requests[3].has(V::body_on_get_or_head));
 }
 
 TEST(HttpRequestParser, UnknownMethodIsFlaggedAndParsed) {

@@ -28,6 +28,7 @@ trap '[ -n "$gl" ] && kill -TERM "$gl" 2>/dev/null; wait 2>/dev/null; rm -rf "$s
 
 sed -e "s|device: net_af_packet0,iface=gl-out|device: net_memif0,role=client,socket=$sock/outside.sock|" \
     -e "s|device: net_af_packet1,iface=gl-in|device: net_memif1,role=client,socket=$sock/inside.sock|" \
+    -e "s|rules: \\[waf/|rules: [$root/rules/waf/|" \
     "$root/rules/gauntlet.yaml" >"$sock/dut.yaml"
 
 "$gen" -l 0 --no-huge -m 1024 --no-pci --single-file-segments --file-prefix "tg-$$" --log-level='*:warning' \

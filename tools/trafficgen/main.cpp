@@ -152,11 +152,11 @@ bool start_port(uint16_t port, rte_mempool* pool) {
   return true;
 }
 
-// Waits up to 10 s for the link (a vhost/memif peer may attach late); returns its speed in
-// Mbps, 0 when unknown.
+// Waits up to 60 s for the link (a vhost/memif peer may attach late, after compiling its
+// tables); returns its speed in Mbps, 0 when unknown.
 uint32_t wait_link(uint16_t port) {
   rte_eth_link link{};
-  for (int i = 0; i < 100; ++i) {
+  for (int i = 0; i < 600; ++i) {
     rte_eth_link_get_nowait(port, &link);
     if (link.link_status) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -1,0 +1,61 @@
+#include "dataplane/control/control_loop.h"
+
+#include <fmt/format.h>
+
+#include "dataplane/control/report.h"
+
+namespace gauntlet {
+
+namespace {
+
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\')
+      out += {'\\', c};
+    else if (static_cast<unsigned char>(c) < 0x20)
+      out += fmt::format("\\u{:04x}", c);
+    else
+      out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+std::string reload_record(const ReloadOutcome& o, uint64_t previous, const std::string& path,
+                          uint64_t time_ns) {
+  std::string s = fmt::format(R"({{"event":"{}","time":"{}","generation":{},"previous":{},)"
+                              R"("config":{},"ms":{:.1f})",
+                              o.ok ? "reload" : "reload_failed", format_time(time_ns), o.generation,
+                              previous, json_string(path), o.milliseconds);
+  if (!o.ok) {
+    s += R"(,"errors":[)";
+    for (size_t i = 0; i < o.errors.size(); ++i) s += (i ? "," : "") + json_string(o.errors[i]);
+    s += "]";
+  }
+  return s + "}";
+}
+
+void ControlLoop::reload() {
+  const uint64_t previous = ops_.generations->generation();
+  const ReloadOutcome o = ops_.reloader->reload();
+  const std::string& path = ops_.reloader->running().path;
+  ops_.events->control_event(reload_record(o, previous, path, realtime_ns()));
+  if (o.ok) return;
+  for (const std::string& e : o.errors) fmt::print(stderr, "{}\n", e);
+  fmt::print(stderr, "gauntlet: reload of {} failed: generation {} keeps running\n", path,
+             o.generation);
+}
+
+void ControlLoop::tick() {
+  if (hangup_.exchange(false, std::memory_order_relaxed)) {
+    ops_.events->reopen();
+    ops_.reloader->request();
+  }
+  if (ops_.reloader->take_request()) reload();
+  ops_.generations->refresh();
+  ops_.events->flush();
+}
+
+}  // namespace gauntlet

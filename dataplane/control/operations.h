@@ -1,0 +1,35 @@
+// What the operator's views (DPDK telemetry, Prometheus) read: the live run's workers,
+// generations, reload, event log and flow queries. Owned by ports/live.cpp for the length of
+// a live run; the views only read counters and published tables, ask the workers through
+// FlowQueries, or ask the control loop for a reload.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dataplane/control/event_log.h"
+#include "dataplane/control/flow_query.h"
+#include "dataplane/control/reload.h"
+
+namespace gauntlet {
+
+class RecentStops;
+
+struct Operations {
+  std::vector<Worker*> workers;
+  Generations* generations = nullptr;
+  Reloader* reloader = nullptr;
+  EventLog* events = nullptr;
+  FlowQueries* flows = nullptr;
+  uint64_t started_ns = 0;  // wall clock
+  RecentStops* stops = nullptr;  // the web view's latest stopped packets (may be null)
+};
+
+// "address:port" of a backend ("[v6]:port"), as traces, events and the views print it.
+std::string backend_name(const BackendConfig& b);
+// The service and backend a flow's `backend` field names in `view` (a flow balanced under
+// another generation whose service list differed names what is there now).
+const BackendConfig* backend_of(const GenerationView& view, uint32_t backend, std::string* service);
+
+}  // namespace gauntlet

@@ -1,0 +1,172 @@
+// WafBatch: joined buffers, the match callback and scoring. Contract in waf_batch.h.
+#include "dataplane/waf/waf_batch.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "dataplane/waf/normalise.h"
+
+namespace gauntlet {
+namespace {
+
+constexpr size_t kExcerptBefore = 48;  // bytes of context before a match's end
+
+struct ScanContext {
+  const WafEngine* engine;
+  WafRequestState* state;
+  const char* text;
+  const WafSegment* segments;
+  size_t segment_count;
+};
+
+int on_match(unsigned id, unsigned long long /*from*/, unsigned long long to, unsigned /*flags*/,
+             void* context) noexcept {
+  auto& c = *static_cast<ScanContext*>(context);
+  const uint32_t rule = c.engine->pattern_rule[id];
+  if (waf_rule_seen(*c.state, rule)) return 0;
+  // The segment of the match's last byte: the first whose end (its NUL) is at or after it.
+  // A match ending in a separator belongs to the value before it.
+  const size_t last = to > 0 ? static_cast<size_t>(to) - 1 : 0;
+  size_t lo = 0, hi = c.segment_count;
+  while (lo < hi) {
+    const size_t mid = (lo + hi) / 2;
+    if (c.segments[mid].end < last)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo == c.segment_count) return 0;
+  const uint32_t fields = c.engine->rules[rule].fields & c.segments[lo].fields;
+  if (fields == 0) return 0;  // the rule does not look at this field
+  const size_t start = lo == 0 ? 0 : c.segments[lo - 1].end + 1;
+  const size_t end = std::min<size_t>(static_cast<size_t>(to), c.segments[lo].end);
+  const size_t from = end - start > kExcerptBefore ? end - kExcerptBefore : start;
+  const size_t upto = std::min<size_t>(c.segments[lo].end, from + kWafExcerptBytes);
+  waf_record(*c.engine, *c.state, rule, static_cast<WafField>(__builtin_ctz(fields)),
+             {c.text + from, upto - from});
+  return c.state->decision == WafDecision::block ? 1 : 0;  // nothing more to learn
+}
+
+constexpr bool is_space(char c) noexcept {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+// The common case in one pass: with no '%' (nothing to decode), no '&' (no entity) and, for
+// forms, no '+', normalise() below reduces to removing NUL, compressing whitespace and
+// lower-casing; this gives the same bytes without its five passes. false when it does not apply
+// (the caller then takes the full path).
+bool normalise_plain(std::string_view in, char* out, size_t cap, WafDecode d,
+                     size_t& length) noexcept {
+  if (in.size() > cap) return false;
+  size_t n = 0;
+  bool in_space = false;
+  for (const char c : in) {
+    if (c == '%' || c == '&' || (c == '+' && d == WafDecode::form)) return false;
+    if (c == '\0') continue;
+    if (is_space(c)) {
+      if (!in_space) out[n++] = ' ';
+      in_space = true;
+      continue;
+    }
+    in_space = false;
+    out[n++] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  length = n;
+  return true;
+}
+
+size_t normalise_into(std::string_view in, char* out, size_t cap, WafDecode d) noexcept {
+  size_t plain = 0;
+  if (normalise_plain(in, out, cap, d, plain)) return plain;
+  const PercentDecodeOptions decode{d == WafDecode::form, true, true, true};
+  const NormaliseResult r = percent_decode(in, {out, cap}, decode);
+  NormaliseOptions o;
+  o.html_entities = true;
+  o.compress_whitespace = true;
+  return normalise(FieldKind::text, {out, r.length}, {out, cap}, o).length;
+}
+
+}  // namespace
+
+void waf_record(const WafEngine& e, WafRequestState& st, uint32_t rule, WafField field,
+                std::string_view excerpt) noexcept {
+  st.rule_seen[rule / 64] |= uint64_t{1} << (rule % 64);
+  if (st.match_count < kWafMaxMatches) {
+    st.matches[st.match_count++] = {rule, static_cast<uint8_t>(field)};
+    if (st.match_count == 1) {
+      st.excerpt_length = static_cast<uint8_t>(std::min(excerpt.size(), kWafExcerptBytes));
+      std::memcpy(st.excerpt, excerpt.data(), st.excerpt_length);
+    }
+  }
+  const WafRule& r = e.rules[rule];
+  st.score += r.score;
+  if (!r.block) st.logged = true;
+  if (st.score >= (st.threshold == 0 ? 1u : st.threshold)) {
+    if (st.detect_only)
+      st.logged = true;
+    else
+      st.decision = WafDecision::block;
+  }
+}
+
+void WafBatch::add(uint32_t fields, std::string_view value, WafDecode d) noexcept {
+  if (value.empty() || done() || !wants(fields)) return;
+  for (int lane = 0; lane < kWafLanes; ++lane) {
+    const uint32_t part = fields & waf_lane_fields(static_cast<WafLane>(lane));
+    if (part != 0 && e_.databases[form_][lane] != nullptr) add_to_lane(lane, part, value, d);
+  }
+}
+
+void WafBatch::add_to_lane(int lane, uint32_t fields, std::string_view value,
+                           WafDecode d) noexcept {
+  reserve(lane, value.size());
+  if (form_ == kWafRaw) {
+    const size_t n = std::min(value.size(), room(lane));
+    std::memcpy(buf_[lane] + length_[lane], value.data(), n);
+    close(lane, fields, n);
+    return;
+  }
+  close(lane, fields, normalise_into(value, buf_[lane] + length_[lane], room(lane), d));
+  const std::string_view added = last_segment(lane);
+  if (added.find("/*") != std::string_view::npos) add_second_form(lane, fields, added, false);
+}
+
+void WafBatch::add_path(uint32_t fields, std::string_view path) noexcept {
+  if (path.empty() || done() || !wants(fields)) return;
+  add(fields, path);
+  constexpr int lane = kWafLanePath;
+  static_assert(waf_lane_fields(kWafLanePath) == waf_field_bit(WafField::path));
+  if (form_ == kWafNormalised && !done() && segment_count_[lane] > 0 &&
+      e_.databases[form_][lane] != nullptr)
+    add_second_form(lane, fields, last_segment(lane), true);
+}
+
+void WafBatch::flush_lane(int lane) noexcept {
+  hs_database_t* db = e_.databases[form_][lane];
+  if (length_[lane] > 0 && !done() && db != nullptr) {
+    ScanContext c{&e_, &st_, buf_[lane], segments_[lane], segment_count_[lane]};
+    hs_scan(db, buf_[lane], static_cast<unsigned>(length_[lane]), 0, s_.hs, on_match, &c);
+  }
+  length_[lane] = 0;
+  segment_count_[lane] = 0;
+}
+
+void WafBatch::flush() noexcept {
+  for (int lane = 0; lane < kWafLanes; ++lane) flush_lane(lane);
+}
+
+// Copies `text` (just added) as a new segment and rewrites it in place: SQL comments as SP,
+// or dot segments resolved. Nothing is added when the rewrite changes nothing, or when it
+// does not fit (a value that large has filled the buffer already).
+void WafBatch::add_second_form(int lane, uint32_t fields, std::string_view text,
+                               bool path) noexcept {
+  if (segment_count_[lane] == kWafMaxSegments || room(lane) < text.size()) return;
+  char* at = buf_[lane] + length_[lane];
+  std::memmove(at, text.data(), text.size());
+  const NormaliseResult r = path ? normalise_path({at, text.size()}, {at, text.size()})
+                                 : replace_sql_comments({at, text.size()}, {at, text.size()});
+  if (r.length == text.size() && std::memcmp(at, text.data(), text.size()) == 0) return;
+  close(lane, fields, r.length);
+}
+
+}  // namespace gauntlet

@@ -1,0 +1,162 @@
+// build_waf_engine: rule files -> Hyperscan databases per (form, lane), and the per-worker
+// scratch. Control core only.
+#include <algorithm>
+#include <fmt/format.h>
+
+#include "dataplane/control/config.h"
+#include "dataplane/waf/waf_database.h"
+#include "dataplane/waf/waf_db_cache.h"
+
+namespace gauntlet {
+namespace {
+
+struct PatternRef {
+  uint32_t rule;
+  uint32_t pattern;  // index within the rule
+};
+
+bool form_applies(WafTransform t, WafForm form) noexcept {
+  return t == WafTransform::both || (form == kWafRaw) == (t == WafTransform::raw);
+}
+
+// Compiles the patterns `ids` (indexes into refs) into one database.
+hs_database_t* compile(const WafEngine& e, const std::vector<PatternRef>& refs,
+                       const std::vector<uint32_t>& ids, WafForm form, std::string& error) {
+  std::vector<const char*> expressions;
+  std::vector<unsigned> flags, hs_ids;
+  for (uint32_t id : ids) {
+    const WafRule& r = e.rules[refs[id].rule];
+    expressions.push_back(r.patterns[refs[id].pattern].expression.c_str());
+    // Normalised text is lower case: its patterns are caseless whatever the rule says. No
+    // single-match: a scan covers all fields of a request, and a pattern's first match may
+    // be in a field its rule does not look at (a rule counts once per request anyway).
+    flags.push_back((r.hs_flags & ~static_cast<unsigned>(HS_FLAG_SINGLEMATCH)) |
+                    (form == kWafNormalised ? HS_FLAG_CASELESS : 0u));
+    hs_ids.push_back(id);
+  }
+  hs_database_t* db = nullptr;
+  hs_compile_error_t* err = nullptr;
+  if (compile_multi_cached(expressions.data(), flags.data(), hs_ids.data(),
+                           static_cast<unsigned>(ids.size()), HS_MODE_BLOCK, &db, &err) != HS_SUCCESS) {
+    if (err != nullptr && err->expression >= 0) {
+      const PatternRef& ref = refs[ids[static_cast<size_t>(err->expression)]];
+      const WafRule& r = e.rules[ref.rule];
+      const WafPattern& p = r.patterns[ref.pattern];
+      error = fmt::format("{}:{}:{}: error: waf rule {}: pattern {} does not compile: {}", r.file,
+                          p.line, p.column, r.id, ref.pattern + 1, err->message);
+    } else {
+      error = fmt::format("waf: Hyperscan cannot compile the rules: {}",
+                          err != nullptr ? err->message : "unknown error");
+    }
+    hs_free_compile_error(err);
+    return nullptr;
+  }
+  hs_free_compile_error(err);
+  return db;
+}
+
+}  // namespace
+
+WafEngine::~WafEngine() {
+  for (auto& lanes : databases)
+    for (hs_database_t* db : lanes)
+      if (db != nullptr) hs_free_database(db);
+  if (scratch_prototype != nullptr) hs_free_scratch(scratch_prototype);
+}
+
+WafScratch::~WafScratch() {
+  if (hs != nullptr) hs_free_scratch(hs);
+}
+
+void destroy_waf_engine(WafEngine* engine) noexcept { delete engine; }
+void destroy_waf_scratch(WafScratch* scratch) noexcept { delete scratch; }
+
+WafEnginePtr build_waf_engine(const std::vector<std::string>& files, uint32_t body_inspect_bytes,
+                              std::string& error) {
+  WafEnginePtr e(new WafEngine);
+  e->body_inspect_bytes = body_inspect_bytes;
+  // Room for the largest text matched at once: a body prefix, or a request head.
+  e->text_capacity = std::max<size_t>(body_inspect_bytes, 65536);
+  std::vector<std::string> errors;
+  if (!load_waf_rules(files, e->rules, errors)) {
+    error = errors.front();
+    for (size_t i = 1; i < errors.size(); ++i) error += "\n" + errors[i];
+    return nullptr;
+  }
+  std::vector<PatternRef> refs;
+  for (uint32_t r = 0; r < e->rules.size(); ++r) {
+    if (e->rules[r].violation != HttpViolation::none) e->violation_rules.push_back(r);
+    for (uint32_t p = 0; p < e->rules[r].patterns.size(); ++p) {
+      refs.push_back({r, p});
+      e->pattern_rule.push_back(r);
+    }
+  }
+  for (const WafRule& r : e->rules)
+    for (size_t f = 0; f < kWafFields; ++f)
+      for (int form = 0; form < kWafForms; ++form)
+        if (!r.patterns.empty() && (r.fields & waf_field_bit(static_cast<WafField>(f))) != 0 &&
+            form_applies(r.transform, static_cast<WafForm>(form)))
+          e->field_forms[f][form] = true,
+          e->form_fields[form] |= waf_field_bit(static_cast<WafField>(f));
+  for (int form = 0; form < kWafForms; ++form) {
+    for (int lane = 0; lane < kWafLanes; ++lane) {
+      std::vector<uint32_t> ids;
+      for (uint32_t id = 0; id < refs.size(); ++id) {
+        const WafRule& r = e->rules[refs[id].rule];
+        if (form_applies(r.transform, static_cast<WafForm>(form)) &&
+            (r.fields & waf_lane_fields(static_cast<WafLane>(lane))) != 0)
+          ids.push_back(id);
+      }
+      if (ids.empty()) continue;
+      hs_database_t*& db = e->databases[form][lane];
+      db = compile(*e, refs, ids, static_cast<WafForm>(form), error);
+      if (db == nullptr) return nullptr;
+      if (hs_alloc_scratch(db, &e->scratch_prototype) != HS_SUCCESS) {
+        error = "waf: cannot allocate Hyperscan scratch";
+        return nullptr;
+      }
+    }
+  }
+  return e;
+}
+
+WafEnginePtr build_waf_engine(const WafConfig& cfg, std::string& error) {
+  return build_waf_engine(cfg.rule_files, cfg.body_inspect_bytes, error);
+}
+
+WafScratchPtr make_waf_scratch(const WafEngine& engine) {
+  WafScratchPtr s(new WafScratch);
+  if (engine.scratch_prototype != nullptr &&
+      hs_clone_scratch(engine.scratch_prototype, &s->hs) != HS_SUCCESS)
+    return nullptr;
+  s->capacity = engine.text_capacity;
+  for (int form = 0; form < kWafForms; ++form) {
+    for (int lane = 0; lane < kWafLanes; ++lane) {
+      s->text[form][lane] = std::make_unique<char[]>(s->capacity);
+      s->segments[form][lane] = std::make_unique<WafSegment[]>(kWafMaxSegments);
+    }
+  }
+  s->decoded = std::make_unique<char[]>(s->capacity);
+  return s;
+}
+
+uint32_t waf_rule_count(const WafEngine& engine) noexcept {
+  return static_cast<uint32_t>(engine.rules.size());
+}
+uint32_t waf_body_inspect_bytes(const WafEngine& engine) noexcept {
+  return engine.body_inspect_bytes;
+}
+std::string_view waf_rule_id(const WafEngine& engine, uint32_t rule) noexcept {
+  return rule < engine.rules.size() ? std::string_view(engine.rules[rule].id) : "";
+}
+std::string_view waf_rule_message(const WafEngine& engine, uint32_t rule) noexcept {
+  return rule < engine.rules.size() ? std::string_view(engine.rules[rule].message) : "";
+}
+std::string_view waf_rule_family(const WafEngine& engine, uint32_t rule) noexcept {
+  return rule < engine.rules.size() ? std::string_view(engine.rules[rule].family) : "";
+}
+std::string_view waf_field_name(uint8_t field) noexcept {
+  return field < kWafFields ? kWafFieldNames[field] : "";
+}
+
+}  // namespace gauntlet

@@ -1,0 +1,101 @@
+// The compiled WAF engine and the per-worker scratch (internal to dataplane/waf; the public
+// contract is waf_engine.h). Built on the control core, read-only afterwards.
+//
+// Databases: one Hyperscan block-mode database per form of the text (raw, or normalised) and
+// lane (a group of fields, below), holding the patterns of every rule that looks at that form
+// and at a field of that lane. A request's fields are joined into one buffer per form and
+// lane (segments separated by NUL, each segment tagged with the fields it stands for), so a
+// request head costs a few scans, not one per field; a match counts only when its rule names
+// a field of the segment it ends in (checked in the match callback). Lanes exist for speed:
+// most of a request's bytes are header values, which only a few rules look at, so they are
+// scanned against those rules only, not against every pattern written for arguments.
+// Hyperscan ids are indexes into pattern_rule, the same in every database.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include <hs/hs.h>
+
+#include "dataplane/waf/waf_engine.h"
+#include "dataplane/waf/waf_rules.h"
+
+namespace gauntlet {
+
+static_assert(kWafMaxRules == kWafMaxRulesLoaded);
+
+enum WafForm : uint8_t { kWafRaw = 0, kWafNormalised = 1, kWafForms = 2 };
+
+// Lanes: every field belongs to exactly one. A value standing for fields of several lanes
+// (the User-Agent is `headers` and `user_agent`) is added to each lane with that lane's part.
+enum WafLane : uint8_t {
+  kWafLaneHeaders,  // header values and names, Host, Content-Type
+  kWafLaneClient,   // User-Agent, Referer
+  kWafLaneLine,     // request line, method, whole query
+  kWafLanePath,
+  kWafLaneBody,     // the body as sent
+  kWafLaneArgs,     // arguments, their names, cookies (and any field not named above)
+  kWafLanes
+};
+constexpr uint32_t waf_lane_fields(WafLane lane) noexcept {
+  constexpr auto b = [](WafField f) { return waf_field_bit(f); };
+  constexpr uint32_t headers = b(WafField::headers) | b(WafField::header_names) |
+                               b(WafField::host) | b(WafField::content_type);
+  constexpr uint32_t client = b(WafField::user_agent) | b(WafField::referer);
+  constexpr uint32_t line = b(WafField::request_line) | b(WafField::method) | b(WafField::query);
+  constexpr uint32_t path = b(WafField::path);
+  constexpr uint32_t body = b(WafField::body);
+  switch (lane) {
+    case kWafLaneHeaders: return headers;
+    case kWafLaneClient: return client;
+    case kWafLaneLine: return line;
+    case kWafLanePath: return path;
+    case kWafLaneBody: return body;
+    default: return ~(headers | client | line | path | body);
+  }
+}
+
+// One stretch of a joined buffer: where it ends and which fields it stands for.
+struct WafSegment {
+  uint32_t end = 0;     // offset just past its last byte (the NUL separator follows)
+  uint32_t fields = 0;  // waf_field_bit() of every field this text is
+};
+inline constexpr size_t kWafMaxSegments = 512;  // per joined buffer; more: scanned in parts
+
+class WafEngine {
+ public:
+  ~WafEngine();
+  std::vector<WafRule> rules;
+  std::vector<uint32_t> pattern_rule;            // Hyperscan id -> rule index
+  hs_database_t* databases[kWafForms][kWafLanes] = {};  // nullptr where no rule uses it
+  bool field_forms[kWafFields][kWafForms] = {};  // some rule looks at the field in the form
+  uint32_t form_fields[kWafForms] = {};          // the same as masks of waf_field_bit()
+  std::vector<uint32_t> violation_rules;         // rules with a violation instead of patterns
+  hs_scratch_t* scratch_prototype = nullptr;
+  uint32_t body_inspect_bytes = 0;
+  size_t text_capacity = 0;  // bytes of each text buffer of a WafScratch
+
+  bool wants(WafField f) const noexcept {
+    const auto i = static_cast<size_t>(f);
+    return field_forms[i][kWafRaw] || field_forms[i][kWafNormalised];
+  }
+  bool wants(WafField f, WafForm form) const noexcept {
+    return field_forms[static_cast<size_t>(f)][form];
+  }
+};
+
+// One worker's: Hyperscan scratch for every database, the joined buffers of every form and
+// lane with their segment tables, and a buffer for one unescaped JSON string (text_capacity bytes
+// each, allocated once).
+class WafScratch {
+ public:
+  ~WafScratch();
+  hs_scratch_t* hs = nullptr;
+  std::unique_ptr<char[]> text[kWafForms][kWafLanes];  // joined buffers
+  std::unique_ptr<WafSegment[]> segments[kWafForms][kWafLanes];
+  std::unique_ptr<char[]> decoded;  // one JSON string, unescaped
+  size_t capacity = 0;
+};
+
+}  // namespace gauntlet
