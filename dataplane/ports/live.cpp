@@ -44,11 +44,33 @@ struct Shared {
   HealthDriver* health = nullptr;  // null: no backend is checked or drained
   RecentStops* stops = nullptr;    // the web view's latest stopped packets
   DropCapture* drop_capture = nullptr;  // null: no drop capture
+  // Link state as last seen by the control core (watch_links), and when to look again.
+  bool link_up[kPortCount] = {true, true};
+  uint64_t next_link_check_tsc = 0;
 };
 
 // The dataplane clock: wall time at start plus TSC time since.
 uint64_t dataplane_now(const Shared& s) noexcept {
   return s.realtime_base_ns + (rte_rdtsc() - s.tsc_base) * 1000000000u / s.tsc_hz;
+}
+
+// Control core, about once a second: a port whose link went down (a cable pulled, a vhost
+// peer gone) or came back is reported on stderr and as an event naming the port.
+void watch_links(Shared& s, FILE* events) {
+  const uint64_t now = rte_rdtsc();
+  if (now < s.next_link_check_tsc) return;
+  s.next_link_check_tsc = now + s.tsc_hz;
+  for (uint8_t p = 0; p < kPortCount; ++p) {
+    rte_eth_link link{};
+    if (rte_eth_link_get_nowait(s.port_ids[p], &link) != 0) continue;
+    const bool up = link.link_status == RTE_ETH_LINK_UP;
+    if (up == s.link_up[p]) continue;
+    s.link_up[p] = up;
+    fmt::print(stderr, "gauntlet: port {}: link {}\n", port_role_name(p), up ? "up" : "down");
+    if (events)
+      fmt::print(events, "{{\"event\":\"link\",\"time\":\"{}\",\"port\":\"{}\",\"state\":\"{}\"}}\n",
+                 format_time(dataplane_now(s)), port_role_name(p), up ? "up" : "down");
+  }
 }
 
 struct WorkerArgs {
@@ -123,6 +145,7 @@ int worker_loop(void* arg) {
       drain_records(*a.all, a.trace, a.events, *w.tables, {}, s.health ? &s.health->monitor() : nullptr,
                     kRecordRingSize, s.stops);
       if (s.drop_capture) s.drop_capture->drain();
+      watch_links(s, a.events);
       // A reload publishes and waits for every online reader: this one steps aside meanwhile.
       s.published->offline(w.id);
       a.control->tick();
@@ -306,7 +329,12 @@ int run_live(const Config& cfg, const LiveOptions& options) {
   attach_telemetry(&ops);
   for (unsigned i = 0; i < worker_count; ++i)
     args[i] = {all[i], &shared, lcores.empty(), &all, trace.get(), events_out, &control};
-  for (uint8_t p = 0; p < kPortCount; ++p) print_link(shared.port_ids[p], p);
+  for (uint8_t p = 0; p < kPortCount; ++p) {
+    print_link(shared.port_ids[p], p);
+    rte_eth_link link{};
+    rte_eth_link_get_nowait(shared.port_ids[p], &link);
+    shared.link_up[p] = link.link_status == RTE_ETH_LINK_UP;
+  }
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   std::signal(SIGHUP, ControlLoop::on_hangup);  // reload, and reopen the event log
@@ -337,6 +365,7 @@ int run_live(const Config& cfg, const LiveOptions& options) {
         rte_delay_us_sleep(1000);
       if (drop_capture) drop_capture->drain();
       if (shared.health) health.step(dataplane_now(shared), all, events_out);
+      watch_links(shared, events_out);
       control.tick();
       const uint64_t now = rte_rdtsc();
       if (options.warmup_s > 0 && warmup_s == 0 &&

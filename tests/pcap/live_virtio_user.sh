@@ -84,6 +84,9 @@ rc=0; wait "$gauntlet" || rc=$?
 gauntlet=""
 wait "$peer" || true
 peer=""
+# The peer quit before gauntlet's run ended: its ports went down, and gauntlet said so.
+grep -q "port outside: link down" "$tmp/gauntlet.err" ||
+  { echo "virtio-user: the vhost peer's exit was not reported as link down"; cat "$tmp/gauntlet.err"; exit 1; }
 
 /usr/bin/python3 - "$tmp/replay" "$tmp" <<'PY'
 import os, sys
