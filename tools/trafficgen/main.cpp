@@ -53,6 +53,7 @@ void usage() {
       "  --search                  binary search for NDR and PDR\n"
       "  --loss-tolerance F        PDR loss ratio (default 0.005)\n"
       "  --precision F             stop when the interval is below F of the max (default 0.01)\n"
+      "  --max-rate PPS            search below this rate (default: the unthrottled rate)\n"
       "  --json FILE               results as JSON\n",
       stderr);
 }
@@ -123,6 +124,8 @@ bool parse_args(int argc, char** argv, Options& o) {
       o.search.loss_tolerance = d;
     else if (a == "--precision" && number(d) && d > 0 && d < 1)
       o.search.precision = d;
+    else if (a == "--max-rate" && number(d) && d > 0)
+      o.search.max_rate_pps = d;
     else if (a == "--json" && has_value)
       o.json = v;
     else {
@@ -153,15 +156,15 @@ bool start_port(uint16_t port, rte_mempool* pool) {
 }
 
 // Waits up to 60 s for the link (a vhost/memif peer may attach late, after compiling its
-// tables); returns its speed in Mbps, 0 when unknown.
-uint32_t wait_link(uint16_t port) {
+// tables); returns its speed in Mbps, 0 when unknown, -1 when it never came up.
+int64_t wait_link(uint16_t port) {
   rte_eth_link link{};
   for (int i = 0; i < 600; ++i) {
     rte_eth_link_get_nowait(port, &link);
     if (link.link_status) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  if (!link.link_status) std::fprintf(stderr, "gauntlet-trafficgen: port %u: link down\n", port);
+  if (!link.link_status) return -1;
   return link.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN ? 0 : link.link_speed;
 }
 
@@ -204,8 +207,14 @@ int main(int argc, char** argv) {
     std::fputs("gauntlet-trafficgen: cannot set up the packet pool or the ports\n", stderr);
     return 2;
   }
-  const uint32_t speed_mbps = wait_link(o.trial.tx_port);
-  wait_link(o.trial.rx_port);
+  const int64_t speed_mbps = wait_link(o.trial.tx_port);
+  const int64_t rx_speed = wait_link(o.trial.rx_port);
+  if (speed_mbps < 0 || rx_speed < 0) {
+    std::fprintf(stderr,
+                 "gauntlet-trafficgen: port %u has no link after 60 s; nothing to measure\n",
+                 speed_mbps < 0 ? o.trial.tx_port : o.trial.rx_port);
+    return 1;
+  }
   const double avg_frame = static_cast<double>(t.bytes) / static_cast<double>(t.frames.size());
   // Line rate in frames/s: each frame also takes FCS 4 + preamble 8 + gap 12 bytes on the wire.
   const double line_pps = speed_mbps ? speed_mbps * 1e6 / ((avg_frame + 24) * 8) : 0;
@@ -216,10 +225,31 @@ int main(int argc, char** argv) {
                  stderr);
       return 2;
     }
+    if (pct > 100) {
+      std::fputs("gauntlet-trafficgen: a rate above 100% of line rate cannot be offered\n", stderr);
+      return 2;
+    }
     o.trial.rate_pps = line_pps * pct / 100;
   } else {
     o.trial.rate_pps = std::strtod(o.rate.c_str(), nullptr);
+    if (line_pps > 0 && o.trial.rate_pps > line_pps) {
+      std::fprintf(stderr, "gauntlet-trafficgen: %.0f pps is above the line rate (%.0f pps)\n",
+                   o.trial.rate_pps, line_pps);
+      return 2;
+    }
   }
+  // Learning frames (RFC 2544 section 23): a trickle until the DUT forwards one, so that a
+  // device still starting up (or resolving its neighbours) does not count as loss.
+  bool learned = false;
+  for (int i = 0; i < 300 && !learned; ++i) {
+    TrialConfig probe = o.trial;
+    probe.rate_pps = 1000;
+    probe.duration_s = 0.05;
+    probe.drain_s = 0.05;
+    learned = run_trial(t, pool, probe).received > 0;
+  }
+  if (!learned)
+    std::fputs("gauntlet-trafficgen: nothing came back during 30 s of learning frames\n", stderr);
   RunReport report;
   report.avg_frame_bytes = avg_frame;
   report.line_pps = line_pps;

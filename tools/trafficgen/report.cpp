@@ -55,6 +55,7 @@ void print_report(const RunReport& r, FILE* out) {
     print_trial("PDR", r.search.pdr, r.avg_frame_bytes, out);
   else
     std::fputs("PDR   none: every trial lost more than the tolerance\n", out);
+  if (r.search.confirm.sent) print_trial("conf", r.search.confirm, r.avg_frame_bytes, out);
   std::fprintf(out, "trials: %zu\n", r.search.trials.size());
 }
 
@@ -69,6 +70,7 @@ bool write_json(const RunReport& r, const std::string& path) {
     json_trial("max", r.search.max, r.avg_frame_bytes, f, false);
     json_trial("ndr", r.search.ndr, r.avg_frame_bytes, f, false);
     json_trial("pdr", r.search.pdr, r.avg_frame_bytes, f, false);
+    json_trial("confirm", r.search.confirm, r.avg_frame_bytes, f, false);
     std::fputs("  \"trials\": [\n", f);
     for (size_t i = 0; i < r.search.trials.size(); ++i) {
       const TrialResult& t = r.search.trials[i];

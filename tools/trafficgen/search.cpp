@@ -42,12 +42,20 @@ SearchResult search_throughput(const Templates& t, rte_mempool* pool, const Sear
   tc.duration_s = cfg.trial_s;
   s.max = run_trial(t, pool, tc);
   s.trials.push_back(s.max);
-  const double upper = s.max.tx_pps();
+  double upper = s.max.tx_pps();
+  if (cfg.max_rate_pps > 0 && cfg.max_rate_pps < upper) upper = cfg.max_rate_pps;
+  // Nothing went out, or nothing came back even unthrottled: the search ends there, with
+  // no NDR (a result, not an error).
   if (upper <= 0) return s;
   s.ndr = bisect(t, pool, cfg, 0, upper, 0.0, s.trials);
   // PDR >= NDR: its search starts where the zero-loss one ended.
   s.pdr = bisect(t, pool, cfg, s.ndr.offered_pps, upper, cfg.loss_tolerance, s.trials);
   if (s.pdr.offered_pps < s.ndr.offered_pps) s.pdr = s.ndr;
+  if (s.ndr.offered_pps > 0) {
+    tc.rate_pps = s.ndr.offered_pps;
+    s.confirm = run_trial(t, pool, tc);
+    s.trials.push_back(s.confirm);
+  }
   return s;
 }
 

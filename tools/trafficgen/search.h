@@ -16,11 +16,13 @@ struct SearchConfig {
   double loss_tolerance = 0.005;
   double precision = 0.01;   // stop when hi - lo < precision × upper bound
   unsigned max_trials = 24;  // per search, a bound on time whatever the precision
+  double max_rate_pps = 0;   // upper bound of the search (0: what an unthrottled trial reaches)
 };
 
 struct SearchResult {
   TrialResult max;                  // the unthrottled trial
   TrialResult ndr, pdr;             // the best passing trial of each search (rate 0: none passed)
+  TrialResult confirm;              // a second trial at the NDR's rate: the result holds
   std::vector<TrialResult> trials;  // every trial, in order
 };
 
