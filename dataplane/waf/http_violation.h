@@ -19,12 +19,12 @@ namespace gauntlet {
   X(none, "none", false)                                                                       \
   X(missing_host, "http:missing-host", false) /* HTTP/1.1 without Host */                      \
   X(duplicate_host, "http:duplicate-host", false)                                              \
+  X(body_without_content_type, "http:body-without-content-type", false)                        \
+  X(body_on_get_or_head, "http:body-on-get-or-head", false)                                    \
   X(unknown_method, "http:unknown-method", false)               /* a token, but not known */   \
   X(obsolete_line_folding, "http:obsolete-line-folding", false) /* unfolded to spaces */       \
   X(bare_lf, "http:bare-lf", false)                             /* LF without CR, accepted */  \
   X(invalid_header_value, "http:invalid-header-value", false)   /* control bytes, kept */      \
-  X(body_without_content_type, "http:body-without-content-type", false)                        \
-  X(body_on_get_or_head, "http:body-on-get-or-head", false) /* no meaning (RFC 9110 §9.3.1) */ \
   X(invalid_method, "http:invalid-method", true)                /* empty or not a token */     \
   X(invalid_request_line, "http:invalid-request-line", true)                                   \
   X(invalid_version, "http:invalid-version", true) /* also garbage after it */                 \

@@ -37,7 +37,8 @@ hs_database_t* compile(const WafEngine& e, const std::vector<PatternRef>& refs,
   hs_database_t* db = nullptr;
   hs_compile_error_t* err = nullptr;
   if (compile_multi_cached(expressions.data(), flags.data(), hs_ids.data(),
-                           static_cast<unsigned>(ids.size()), HS_MODE_BLOCK, &db, &err) != HS_SUCCESS) {
+                           static_cast<unsigned>(ids.size()), HS_MODE_BLOCK, &db,
+                           &err) != HS_SUCCESS) {
     if (err != nullptr && err->expression >= 0) {
       const PatternRef& ref = refs[ids[static_cast<size_t>(err->expression)]];
       const WafRule& r = e.rules[ref.rule];

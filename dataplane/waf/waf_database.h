@@ -34,8 +34,8 @@ enum WafLane : uint8_t {
   kWafLaneClient,   // User-Agent, Referer
   kWafLaneLine,     // request line, method, whole query
   kWafLanePath,
-  kWafLaneBody,     // the body as sent
-  kWafLaneArgs,     // arguments, their names, cookies (and any field not named above)
+  kWafLaneBody,  // the body as sent
+  kWafLaneArgs,  // arguments, their names, cookies (and any field not named above)
   kWafLanes
 };
 constexpr uint32_t waf_lane_fields(WafLane lane) noexcept {
@@ -47,12 +47,18 @@ constexpr uint32_t waf_lane_fields(WafLane lane) noexcept {
   constexpr uint32_t path = b(WafField::path);
   constexpr uint32_t body = b(WafField::body);
   switch (lane) {
-    case kWafLaneHeaders: return headers;
-    case kWafLaneClient: return client;
-    case kWafLaneLine: return line;
-    case kWafLanePath: return path;
-    case kWafLaneBody: return body;
-    default: return ~(headers | client | line | path | body);
+    case kWafLaneHeaders:
+      return headers;
+    case kWafLaneClient:
+      return client;
+    case kWafLaneLine:
+      return line;
+    case kWafLanePath:
+      return path;
+    case kWafLaneBody:
+      return body;
+    default:
+      return ~(headers | client | line | path | body);
   }
 }
 
@@ -68,10 +74,11 @@ class WafEngine {
   ~WafEngine();
   std::vector<WafRule> rules;
   std::vector<uint32_t> pattern_rule;            // Hyperscan id -> rule index
-  hs_database_t* databases[kWafForms][kWafLanes] = {};  // nullptr where no rule uses it
   bool field_forms[kWafFields][kWafForms] = {};  // some rule looks at the field in the form
   uint32_t form_fields[kWafForms] = {};          // the same as masks of waf_field_bit()
   std::vector<uint32_t> violation_rules;         // rules with a violation instead of patterns
+  // nullptr where no rule looks at that form of a field of that lane
+  hs_database_t* databases[kWafForms][kWafLanes] = {};
   hs_scratch_t* scratch_prototype = nullptr;
   uint32_t body_inspect_bytes = 0;
   size_t text_capacity = 0;  // bytes of each text buffer of a WafScratch

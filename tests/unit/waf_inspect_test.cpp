@@ -3,6 +3,7 @@
 // evasions (double encoding, %u, case, SQL comments, dot segments, HTML entities), bodies
 // (urlencoded, JSON, multipart, the inspection limit), keep-alive, and the same decision for
 // every split of the stream. Small rule sets written here; no EAL.
+#include <algorithm>
 #include <gtest/gtest.h>
 #include <iterator>
 #include <string>
@@ -144,6 +145,26 @@ TEST_F(WafInspectTest, RuleLooksOnlyAtItsFields) {
   EXPECT_EQ(run(get("/", "X-Note: forbidden-word\r\n")).decision, WafDecision::block);
   // "union select" is an argument rule: in a header it is nothing.
   EXPECT_EQ(run(get("/", "X-Note: union select\r\n")).decision, WafDecision::pass);
+}
+
+TEST_F(WafInspectTest, ValueOfFieldsInSeveralLanesIsMatchedForEach) {
+  // The User-Agent is `headers` (header-only's lane) and `user_agent` (log-only's lane): one
+  // value, matched against both rules; its excerpt is the same text.
+  const Verdict v = run(get("/", "User-Agent: curious-bot forbidden-word\r\n"), 5, true);
+  EXPECT_EQ(v.score, 5u);
+  EXPECT_TRUE(v.logged);
+  std::vector<std::string> rules = v.rules;
+  std::sort(rules.begin(), rules.end());
+  EXPECT_EQ(rules, (std::vector<std::string>{"header-only", "log-only"}));
+  // Many values of every lane in one request (more than one joined buffer's worth of
+  // segments) still reach the rules of their own lanes only.
+  std::string query = "/?";
+  for (int i = 0; i < 600; ++i) query += "k" + std::to_string(i) + "=v&";
+  query += "q=union+select+1";
+  const Verdict many = run(get(query, "X-Note: union select\r\n"));
+  EXPECT_EQ(many.decision, WafDecision::block);
+  EXPECT_EQ(many.rules, std::vector<std::string>{"sqli-union"});
+  EXPECT_EQ(many.fields, std::vector<std::string>{"args"});
 }
 
 TEST_F(WafInspectTest, EvasionsAreNormalisedAway) {

@@ -63,6 +63,18 @@ TEST_F(ShippedRulesTest, BlocksOneClearAttackPerFamily) {
       {"smuggling",
        "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n"
        "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"},
+      {"body on get",
+       "GET / HTTP/1.1\r\nHost: a\r\nContent-Type: text/plain\r\n"
+       "Content-Length: 3\r\n\r\nabc"},
+      {"content-type smuggling", post("/api", "text/plain; boundary=\"application/json\"", "{}")},
+      {"method override", get("/account/7?_method=DELETE")},
+      {"obsolete range header", get("/big.iso", "Request-Range: bytes=0-99\r\n")},
+      {"multipart name", post("/up", "multipart/form-data; boundary=b1",
+                              "--b1\r\nContent-Disposition: form-data; name=\"a\"; "
+                              "filename=\"x;.php\"\r\n\r\ndata\r\n--b1--\r\n")},
+      {"ldap", get("/people?uid=jdoe)(%7C(objectClass%3D*")},
+      {"session fixation", get("/login?laravel_session=eyJpdiI6")},
+      {"sqli chained", post("/f", "application/x-www-form-urlencoded", "q=x%27+AND+7639%3D(")},
   };
   for (const auto& [name, request] : attacks) {
     Runner r(*engine_);
@@ -97,6 +109,10 @@ TEST_F(ShippedRulesTest, PassesOrdinaryTraffic) {
            "--b1\r\nContent-Disposition: form-data; name=\"file\"; filename=\"beach.jpg\"\r\n"
            "Content-Type: image/jpeg\r\n\r\n\xff\xd8\xff\xe0 binary data\r\n--b1--\r\n"),
       get("/docs/user-guide-en.pdf", "Range: bytes=0-1023\r\n"),
+      get("/stats?sid=8f2a&cid=1.2&ssid=home-wifi"),  // analytics visit ids are not sessions
+      get("/search?q=salt+and+pepper+%28ground%29&order=newest"),
+      get("/wiki/Function_(mathematics)?oldid=12"),
+      post("/api/v1/upload", "application/octet-stream", "\x01\x02binary"),
   };
   for (const std::string& request : requests) {
     const auto v = run(request);
