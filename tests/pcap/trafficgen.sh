@@ -35,6 +35,18 @@ if "$gen" -l 0 "${eal[@]}" --no-shconf --vdev net_ring0 -- --sizes 12 >"$tmp/bad
 fi
 grep -q "not a number from 60 to 9000" "$tmp/bad.txt" || { echo "trafficgen: no reason given"; cat "$tmp/bad.txt"; exit 1; }
 
+# The generator's run is over once its JSON is written; gauntlet is stopped then, and only
+# then the generator (--hold-until), so that gauntlet never polls a memif link whose peer
+# has gone (the memif PMD can fault in that window). Args: JSON HOLD_FILE.
+finish_run() {
+  for _ in $(seq 1200); do [ -s "$1" ] && break; kill -0 "$tg" 2>/dev/null || break; sleep 0.1; done
+  kill -TERM "$gl" 2>/dev/null || true
+  wait "$gl" || true
+  gl=""
+  touch "$2"
+  wait "$tg" || { echo "trafficgen: the generator failed"; cat "$tmp"/*.err; exit 1; }
+}
+
 # Through gauntlet: the generator serves the memif sockets, gauntlet attaches as client.
 sed -e "s|device: net_af_packet0,iface=gl-out|device: net_memif0,role=client,socket=$tmp/outside.sock|" \
     -e "s|device: net_af_packet1,iface=gl-in|device: net_memif1,role=client,socket=$tmp/inside.sock|" \
@@ -44,16 +56,14 @@ sed -e "s|device: net_af_packet0,iface=gl-out|device: net_memif0,role=client,soc
   --vdev "net_memif0,role=server,socket=$tmp/outside.sock" \
   --vdev "net_memif1,role=server,socket=$tmp/inside.sock" \
   -- --tx-port 0 --rx-port 1 --rate 2000 --duration 1 --flows 64 --json "$tmp/dut.json" \
+  --hold-until "$tmp/dut.done" \
   >"$tmp/dut.txt" 2>"$tmp/dut.err" &
 tg=$!
 for _ in $(seq 50); do [ -S "$tmp/outside.sock" ] && [ -S "$tmp/inside.sock" ] && break; sleep 0.1; done
 "$bin" -l 1 "${eal[@]}" --single-file-segments --file-prefix "dut-$$" -- --config "$tmp/dut.yaml" \
   --duration 30 >"$tmp/gauntlet.txt" 2>"$tmp/gauntlet.err" &
 gl=$!
-wait "$tg" || { echo "trafficgen: the run through gauntlet failed"; cat "$tmp/dut.err" "$tmp/gauntlet.err"; exit 1; }
-kill -TERM "$gl"
-wait "$gl" || true
-gl=""
+finish_run "$tmp/dut.json" "$tmp/dut.done"
 check_json "$tmp/dut.json" run
 sent=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["run"]["sent"])' "$tmp/dut.json")
 # Every frame was forwarded (and the learning frames before them); the firewall judged each
@@ -70,16 +80,13 @@ rm -f "$tmp/outside.sock" "$tmp/inside.sock"
   --vdev "net_memif0,role=server,socket=$tmp/outside.sock" \
   --vdev "net_memif1,role=server,socket=$tmp/inside.sock" \
   -- --tx-port 0 --rx-port 1 --flows 64 --duration 0.3 --search --max-rate 5000 --precision 0.2 \
-  --json "$tmp/search.json" >"$tmp/search.txt" 2>"$tmp/search.err" &
+  --json "$tmp/search.json" --hold-until "$tmp/search.done" >"$tmp/search.txt" 2>"$tmp/search.err" &
 tg=$!
 for _ in $(seq 50); do [ -S "$tmp/outside.sock" ] && [ -S "$tmp/inside.sock" ] && break; sleep 0.1; done
 "$bin" -l 1 "${eal[@]}" --single-file-segments --file-prefix "duts-$$" -- --config "$tmp/dut.yaml" \
   --duration 60 >"$tmp/gauntlet-search.txt" 2>"$tmp/gauntlet-search.err" &
 gl=$!
-wait "$tg" || { echo "trafficgen: the search through gauntlet failed"; cat "$tmp/search.err"; exit 1; }
-kill -TERM "$gl"
-wait "$gl" || true
-gl=""
+finish_run "$tmp/search.json" "$tmp/search.done"
 cat "$tmp/search.txt"
 /usr/bin/python3 - "$tmp/search.json" <<'PY'
 import json, sys

@@ -35,17 +35,20 @@ sed -e "s|device: net_af_packet0,iface=gl-out|device: net_memif0,role=client,soc
   --vdev "net_memif0,role=server,socket=$sock/outside.sock" \
   --vdev "net_memif1,role=server,socket=$sock/inside.sock" \
   -- --tx-port 0 --rx-port 1 --sizes "$sizes" --flows "$flows" --duration "$trial" --search \
-  --json "$out/linerate.json" >"$out/trafficgen.txt" 2>"$out/trafficgen.err" &
+  --json "$out/linerate.json" --hold-until "$sock/done" >"$out/trafficgen.txt" 2>"$out/trafficgen.err" &
 tg=$!
 for _ in $(seq 50); do [ -S "$sock/outside.sock" ] && [ -S "$sock/inside.sock" ] && break; sleep 0.1; done
 "$bin" -l 1 --no-huge -m 1024 --no-pci --single-file-segments --file-prefix "dut-$$" --log-level='*:warning' \
   -- --config "$sock/dut.yaml" --duration 600 >"$out/gauntlet.txt" 2>"$out/gauntlet.err" &
 gl=$!
-rc=0
-wait "$tg" || rc=$?
+# Stop gauntlet once the generator has written its results, then release the generator.
+for _ in $(seq 36000); do [ -s "$out/linerate.json" ] && break; kill -0 "$tg" 2>/dev/null || break; sleep 0.1; done
 kill -TERM "$gl" 2>/dev/null || true
 wait "$gl" 2>/dev/null || true
 gl=""
+touch "$sock/done"
+rc=0
+wait "$tg" || rc=$?
 cat "$out/trafficgen.txt"
 [ $rc -eq 0 ] || { cat "$out/trafficgen.err"; exit $rc; }
 echo "JSON: $out/linerate.json; gauntlet's summary: $out/gauntlet.txt"

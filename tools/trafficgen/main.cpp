@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <thread>
 
@@ -33,6 +34,7 @@ struct Options {
   SearchConfig search;
   bool do_search = false;
   std::string json;
+  std::string hold;  // keep the ports up after the run until this file exists
 };
 
 void usage() {
@@ -54,7 +56,9 @@ void usage() {
       "  --loss-tolerance F        PDR loss ratio (default 0.005)\n"
       "  --precision F             stop when the interval is below F of the max (default 0.01)\n"
       "  --max-rate PPS            search below this rate (default: the unthrottled rate)\n"
-      "  --json FILE               results as JSON\n",
+      "  --json FILE               results as JSON\n"
+      "  --hold-until FILE         after the run, keep the ports up until FILE exists (at most\n"
+      "                            60 s): a virtual-link peer can stop first, cleanly\n",
       stderr);
 }
 
@@ -126,6 +130,8 @@ bool parse_args(int argc, char** argv, Options& o) {
       o.search.precision = d;
     else if (a == "--max-rate" && number(d) && d > 0)
       o.search.max_rate_pps = d;
+    else if (a == "--hold-until" && has_value)
+      o.hold = v;
     else if (a == "--json" && has_value)
       o.json = v;
     else {
@@ -266,6 +272,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "gauntlet-trafficgen: cannot write %s\n", o.json.c_str());
     return 1;
   }
+  std::fflush(stdout);
+  // A memif/vhost peer still polling when this side's ports go away can fault inside its
+  // PMD: the harness stops the peer first, then lets this process go.
+  for (int i = 0; i < 600 && !o.hold.empty() && !std::filesystem::exists(o.hold); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   rte_eth_dev_stop(o.trial.tx_port);
   if (o.trial.rx_port != o.trial.tx_port) rte_eth_dev_stop(o.trial.rx_port);
   rte_eal_cleanup();
