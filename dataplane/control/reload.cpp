@@ -133,18 +133,19 @@ bool same_health(const std::optional<HealthConfig>& x, const std::optional<Healt
          x->expect_status == y->expect_status && x->port == y->port;
 }
 
-bool same_waf(const ServiceWafConfig& x, const ServiceWafConfig& y) {
-  return x.enabled == y.enabled && x.detect_only == y.detect_only && x.threshold == y.threshold &&
-         x.sni_allow == y.sni_allow && x.sni_deny == y.sni_deny;
+bool any_waf(const Config& c) {
+  for (const ServiceConfig& s : c.services)
+    if (s.waf.enabled) return true;
+  return false;
 }
 
-// Weights may change (drain); which backends there are, how they are checked and how their
-// service's traffic is inspected may not.
+// Weights may change (drain), and so may WAF settings; which backends there are and how they
+// are checked may not (the health monitor follows them by index from the start).
 bool same_checked_services(const Config& a, const Config& b) {
   if (a.services.size() != b.services.size()) return false;
   for (size_t i = 0; i < a.services.size(); ++i) {
     const ServiceConfig &x = a.services[i], &y = b.services[i];
-    if (x.name != y.name || !same_waf(x.waf, y.waf) || x.backends.size() != y.backends.size())
+    if (x.name != y.name || x.backends.size() != y.backends.size())
       return false;
     for (size_t k = 0; k < x.backends.size(); ++k) {
       const BackendConfig &p = x.backends[k], &q = y.backends[k];
@@ -188,10 +189,13 @@ std::vector<ConfigError> restart_only_changes(const Config& a, const Config& b) 
     changed(e, b.metrics.mark, b.path, "metrics");
   if (a.events.per_second != b.events.per_second || a.events.burst != b.events.burst)
     changed(e, file, b.path, "events");
-  // The health monitor and each worker's WAF policies are set up from the services at start:
-  // the backends a monitor checks (by index) and the services' WAF settings stay as started.
-  if (!same_checked_services(a, b))
-    changed(e, file, b.path, "services' backends, health checks or waf settings");
+  // The health monitor follows backends by index from the start; each worker's pool of
+  // inspected flows is sized at start, and only when some service has WAF on.
+  if (!same_checked_services(a, b)) changed(e, file, b.path, "services' backends or health checks");
+  if (any_waf(a) != any_waf(b) || a.waf.max_flows != b.waf.max_flows ||
+      a.waf.memory_bytes != b.waf.memory_bytes || a.waf.flow_buffer_bytes != b.waf.flow_buffer_bytes ||
+      a.waf.body_inspect_bytes != b.waf.body_inspect_bytes)
+    changed(e, file, b.path, "WAF on or off, or waf: pool sizes (max_flows, memory_bytes, flow_buffer_bytes, body_inspect_bytes)");
   return e;
 }
 

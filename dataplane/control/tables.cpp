@@ -175,6 +175,7 @@ std::unique_ptr<Tables> build_tables(const Config& cfg, uint64_t generation,
       fmt::print(stderr, "gauntlet: {}: {} rules compiled in {:.1f} ms\n", layer,
                  lists[d]->rules.size(), acl.classifier->build_seconds() * 1e3);
   }
+  t->waf_policies = compile_waf_policies(cfg);
   if (cfg.waf.enabled) {
     t->waf_ = build_waf_engine(cfg.waf, error);
     if (!t->waf_) return nullptr;

@@ -12,6 +12,7 @@
 #include "dataplane/control/config.h"
 #include "dataplane/lb/maglev_table.h"
 #include "dataplane/waf/waf_engine.h"
+#include "dataplane/waf/waf_flows.h"
 
 struct rte_lpm;
 struct rte_lpm6;
@@ -116,6 +117,18 @@ class Tables {
   WafScratch* waf_scratch(uint8_t worker) const noexcept {
     return worker < waf_scratch_.size() ? waf_scratch_[worker].get() : nullptr;
   }
+  // Service `service`'s WAF settings in this generation; nullptr when it has no WAF.
+  const ServiceWafPolicy* waf_policy(uint32_t service) const noexcept {
+    return service < waf_policies.size() && waf_policies[service].enabled ? &waf_policies[service]
+                                                                           : nullptr;
+  }
+  // Whether `dst` is the VIP of a service with WAF on (IP fragments to it are dropped).
+  bool waf_inspects_vip(const IpAddress& dst, uint8_t version) const noexcept {
+    for (const ServiceWafPolicy& p : waf_policies)
+      if (p.enabled && p.version == version && p.vip == dst) return true;
+    return false;
+  }
+  std::vector<ServiceWafPolicy> waf_policies;  // by service index (compile_waf_policies)
   WafEnginePtr waf_;                         // set by build_tables()
   std::vector<WafScratchPtr> waf_scratch_;   // one per worker (Config::workers)
 };

@@ -65,9 +65,9 @@ WafFlowSlot::WafFlowSlot(const HttpLimits& limits, std::span<char> head_,
   state.body_buffer = body;
 }
 
-WafFlows::WafFlows(const Config& cfg)
-    : limits_(kInspectedLimits), reorder_(window_bytes(cfg), window_count(cfg)) {
-  if (!any_waf(cfg)) return;
+std::vector<ServiceWafPolicy> compile_waf_policies(const Config& cfg) {
+  std::vector<ServiceWafPolicy> policies;
+  if (!any_waf(cfg)) return policies;
   for (const ServiceConfig& s : cfg.services) {
     ServiceWafPolicy p;
     p.enabled = s.waf.enabled;
@@ -77,8 +77,15 @@ WafFlows::WafFlows(const Config& cfg)
     p.version = s.version;
     p.sni_allow = s.waf.sni_allow;
     p.sni_deny = s.waf.sni_deny;
-    policies_.push_back(std::move(p));
+    policies.push_back(std::move(p));
   }
+  return policies;
+}
+
+WafFlows::WafFlows(const Config& cfg)
+    : limits_(kInspectedLimits), reorder_(window_bytes(cfg), window_count(cfg)) {
+  if (!any_waf(cfg)) return;
+  policies_ = compile_waf_policies(cfg);
   const size_t body = cfg.waf.body_inspect_bytes;
   per_flow_bytes_ = sizeof(WafFlowSlot) + kHeadBytes +
                     size_t{limits_.max_headers} * sizeof(HttpHeader) + body + sizeof(uint32_t);

@@ -51,6 +51,10 @@ struct ServiceWafPolicy {
   bool sni_allowed(std::string_view sni) const noexcept;
 };
 
+// Control core: each service's WAF settings, indexed like cfg.services (empty when no service
+// has WAF on). Each generation carries its own (Tables::waf_policy), so a reload changes them.
+std::vector<ServiceWafPolicy> compile_waf_policies(const Config& cfg);
+
 // Where a flow stands with the WAF.
 enum class WafPhase : uint8_t {
   none,         // nothing seen yet (the flow predates WAF on its service: picked up mid-stream)

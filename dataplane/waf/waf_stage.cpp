@@ -290,7 +290,7 @@ void waf_stage(Worker& w, Burst& b) noexcept {
     PacketContext& c = b.ctx[i];
     const ParsedPacket& p = c.parsed;
     if (c.final || c.direction != Direction::ingress || p.ip_version == 0) continue;
-    if (p.has(kParseFragment) && w.waf.inspects_vip(p.dst, p.ip_version)) {
+    if (p.has(kParseFragment) && t.waf_inspects_vip(p.dst, p.ip_version)) {
       c.decide(Layer::waf, Outcome::stop, Reason::waf_fragment_dropped);
       continue;
     }
@@ -298,7 +298,8 @@ void waf_stage(Worker& w, Burst& b) noexcept {
         c.flow_dir != static_cast<uint8_t>(FlowDirection::original) ||
         c.flow->nat() != NatKind::destination)
       continue;
-    const ServiceWafPolicy* policy = w.waf.policy(c.flow->backend >> 16);
+    // This generation's settings (a reload may have changed them); the pool is the worker's.
+    const ServiceWafPolicy* policy = t.waf_policy(c.flow->backend >> 16);
     if (!policy) continue;
     WafNote& note = w.waf_notes[i];
     begin_note(note);

@@ -10,6 +10,7 @@
 #include "dataplane/control/config.h"
 #include "dataplane/control/event_log.h"
 #include "dataplane/control/reload.h"
+#include "dataplane/waf/waf_flows.h"
 
 namespace gauntlet {
 namespace {
@@ -163,6 +164,36 @@ TEST(Reload, RestartOnlySettingsAreRefused) {
   EXPECT_NE(changed[0].message.find("workers changed"), std::string::npos);
   EXPECT_NE(changed[1].message.find("conntrack.capacity changed"), std::string::npos);
   EXPECT_TRUE(restart_only_changes(a, c).empty());  // rules reload
+}
+
+// A reload changes a service's WAF settings (each generation compiles its own); turning the
+// WAF on in a process that started without it needs a restart (no pool of inspected flows).
+TEST(Reload, WafSettingsReloadButTurningTheWafOnNeedsARestart) {
+  const std::string rules = temp_path("waf-rules.yaml");
+  std::ofstream(rules) << "rules:\n  - { id: \"1\", message: m, family: sqli, fields: [args], "
+                          "patterns: ['union\\s+select'] }\n";
+  auto with_service = [&](const std::string& waf) {
+    return "waf: { rules: [" + rules + "] }\nservices:\n  - name: web\n    vip: 198.51.100.10\n" +
+           "    ports: [80]\n" + waf + "    backends:\n      - { address: 10.0.0.10, port: 80 }\n";
+  };
+  std::vector<ConfigError> errors;
+  Config block = load(with_service("    waf: true\n"), errors);
+  Config detect = load(with_service("    waf: { mode: detect, threshold: 10 }\n"), errors);
+  Config off = load(with_service(""), errors);
+  std::filesystem::remove(rules);
+  ASSERT_TRUE(errors.empty()) << errors[0].message;
+  EXPECT_TRUE(restart_only_changes(block, detect).empty());
+  const auto a = compile_waf_policies(block), b = compile_waf_policies(detect);
+  ASSERT_EQ(a.size(), 1u);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_FALSE(a[0].detect_only);
+  EXPECT_EQ(a[0].threshold, 5u);
+  EXPECT_TRUE(b[0].detect_only);
+  EXPECT_EQ(b[0].threshold, 10u);
+  EXPECT_TRUE(compile_waf_policies(off).empty());
+  const auto changed = restart_only_changes(off, block);
+  ASSERT_EQ(changed.size(), 1u);
+  EXPECT_NE(changed[0].message.find("WAF on or off"), std::string::npos);
 }
 
 }  // namespace
