@@ -139,9 +139,18 @@ bool any_waf(const Config& c) {
   return false;
 }
 
-// Weights may change (drain), and so may WAF settings; which backends there are and how they
-// are checked may not (the health monitor follows them by index from the start).
+// With health checks, weights may change (drain), and so may WAF settings; which backends there
+// are and how they are checked may not (the health monitor follows them by index from the start).
+bool any_health(const Config& c) {
+  for (const ServiceConfig& s : c.services)
+    for (const BackendConfig& b : s.backends)
+      if (b.health) return true;
+  return false;
+}
+
 bool same_checked_services(const Config& a, const Config& b) {
+  // Without health checks on either side, services and backends reload freely.
+  if (!any_health(a) && !any_health(b)) return true;
   if (a.services.size() != b.services.size()) return false;
   for (size_t i = 0; i < a.services.size(); ++i) {
     const ServiceConfig &x = a.services[i], &y = b.services[i];

@@ -196,5 +196,26 @@ TEST(Reload, WafSettingsReloadButTurningTheWafOnNeedsARestart) {
   EXPECT_NE(changed[0].message.find("WAF on or off"), std::string::npos);
 }
 
+// Backends come and go by reload, unless health checks follow them (by index, from start).
+TEST(Reload, BackendListsReloadUnlessHealthChecksFollowThem) {
+  auto service = [](const std::string& health, int backends) {
+    std::string s = "services:\n  - name: web\n    vip: 198.51.100.10\n    ports: [80]\n" + health +
+                    "    backends:\n";
+    for (int i = 0; i < backends; ++i)
+      s += "      - { address: 10.0.0." + std::to_string(10 + i) + ", port: 80 }\n";
+    return s;
+  };
+  std::vector<ConfigError> errors;
+  Config one = load(service("", 1), errors), two = load(service("", 2), errors);
+  Config checked_one = load(service("    health: { type: tcp }\n", 1), errors);
+  Config checked_two = load(service("    health: { type: tcp }\n", 2), errors);
+  ASSERT_TRUE(errors.empty()) << errors[0].message;
+  EXPECT_TRUE(restart_only_changes(one, two).empty());
+  const auto changed = restart_only_changes(checked_one, checked_two);
+  ASSERT_EQ(changed.size(), 1u);
+  EXPECT_NE(changed[0].message.find("backends or health checks"), std::string::npos);
+  EXPECT_FALSE(restart_only_changes(one, checked_one).empty());
+}
+
 }  // namespace
 }  // namespace gauntlet
