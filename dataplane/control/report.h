@@ -53,6 +53,19 @@ struct LiveWindow {
 };
 
 // Counters summed over all workers at one moment.
+// Inspected flows (waf/waf_flows.h), when a service has WAF on: the state they hold, in
+// bytes, and how much of the configured budget is in use. (Outside Totals: a nested class
+// with member initialisers is not default-constructible inside its enclosing class for
+// clang, and Totals::waf is an optional of it.)
+struct WafTotals {
+  uint64_t inspected = 0;  // flows that got a slot, since the start
+  uint64_t slots = 0, slots_in_use = 0, max_flows = 0;
+  uint64_t per_flow_bytes = 0;  // one slot: parser, head storage, body buffer, stream
+  uint64_t windows = 0, windows_in_use = 0, window_bytes = 0;  // reorder windows
+  uint64_t reference_bytes = 0;  // per flow-table entry references
+  uint64_t memory_bytes = 0;     // all of it, all workers
+};
+
 struct Totals {
   uint64_t outcomes[kDirections][kLayers][kOutcomes] = {};
   uint64_t reasons[kDirections][kReasons] = {};
@@ -76,16 +89,8 @@ struct Totals {
     uint64_t flows = 0;
   };
   std::vector<Backend> backends;
-  // Inspected flows (waf/waf_flows.h), when a service has WAF on: the state they hold, in
-  // bytes, and how much of the configured budget is in use.
-  struct Waf {
-    uint64_t inspected = 0;        // flows that got a slot, since the start
-    uint64_t slots = 0, slots_in_use = 0, max_flows = 0;
-    uint64_t per_flow_bytes = 0;   // one slot: parser, head storage, body buffer, stream
-    uint64_t windows = 0, windows_in_use = 0, window_bytes = 0;  // reorder windows
-    uint64_t reference_bytes = 0;  // per flow-table entry references
-    uint64_t memory_bytes = 0;     // all of it, all workers
-  };
+  // Inspected flows when a service has WAF on (WafTotals).
+  using Waf = WafTotals;
   std::optional<Waf> waf;
 };
 // `running`: the workers still run; occupancy comes from the gauges their loops refresh.
