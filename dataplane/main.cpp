@@ -169,10 +169,10 @@ int parse_options(const std::vector<std::string>& args, Options& o) {
   if (o.config.empty()) return usage_error("--config FILE is required");
   o.live.drop_capture = o.replay.drop_capture;
   if ((o.explain || !o.what_if.empty()) && !o.replay_mode)
-    return usage_error(fmt::format("{} needs a replay (--replay DIR)",
-                                   o.explain ? "--explain" : "--what-if"));
-  if (!o.what_if.empty() && (o.explain || !o.replay.trace_path.empty() ||
-                             !o.replay.drop_capture.path.empty()))
+    return usage_error(
+        fmt::format("{} needs a replay (--replay DIR)", o.explain ? "--explain" : "--what-if"));
+  if (!o.what_if.empty() &&
+      (o.explain || !o.replay.trace_path.empty() || !o.replay.drop_capture.path.empty()))
     return usage_error(
         "--what-if writes its own traces (OUT/a/trace.jsonl, OUT/b/trace.jsonl) and takes no "
         "--trace, --explain or --drop-capture");
@@ -268,8 +268,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   const int rc = !o.replay_mode ? gauntlet::run_live(*cfg, o.live)
-                 : what_if_cfg    ? gauntlet::run_what_if(*cfg, *what_if_cfg, o.replay)
-                                  : gauntlet::run_replay(*cfg, o.replay);
+                 : what_if_cfg  ? gauntlet::run_what_if(*cfg, *what_if_cfg, o.replay)
+                                : gauntlet::run_replay(*cfg, o.replay);
   if (explainer && rc == 0 && explainer->printed() == 0)
     fmt::print(stderr, "gauntlet: --explain: no packet of the replay has those numbers\n");
   rte_eal_cleanup();

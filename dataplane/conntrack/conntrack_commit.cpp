@@ -77,7 +77,8 @@ void create_flow(Worker& w, PacketContext& c, uint32_t frame_length, bool provis
   e->rule = judging_rule(c);
   if (c.service != kNoService) {
     const BackendConfig& backend = t.services[c.service].backends[c.backend];
-    if (w.flows.bind_translation(*e, NatKind::destination, backend.address, backend.port) != BindResult::bound) {
+    if (w.flows.bind_translation(*e, NatKind::destination, backend.address, backend.port) !=
+        BindResult::bound) {
       // The same client port already talks to that backend directly: ambiguous replies.
       w.flows.erase(*e);
       c.decide(Layer::nat, Outcome::stop, Reason::nat_port_exhausted);

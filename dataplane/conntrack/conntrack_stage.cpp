@@ -56,9 +56,9 @@ void miss(Worker& w, PacketContext& c, const uint8_t* frame, uint32_t frame_leng
     // mapping, and only under endpoint-independent filtering (address-and-port-dependent:
     // only the endpoints the pod sent to, whose flows were found above). From inside it is
     // hairpinned to the pod that holds the mapping (RFC 4787 REQ-9), if one does.
-    const bool allowed = starts_flow && public_mapping(w, p) != nullptr &&
-                         (c.direction == Direction::egress ||
-                          t.snat.endpoint_independent_filtering);
+    const bool allowed =
+        starts_flow && public_mapping(w, p) != nullptr &&
+        (c.direction == Direction::egress || t.snat.endpoint_independent_filtering);
     if (!allowed) {
       c.decide(Layer::nat, Outcome::stop, Reason::nat_no_mapping);
       return;

@@ -45,23 +45,23 @@ constexpr bool translates_destination(NatKind k) noexcept {
 
 // Fields marked (table) are written only by FlowTable; the owning worker writes the others.
 struct FlowEntry {
-  FlowKey key;                     // (table) canonical key of the original tuple; version 0: free
-  IpAddress nat_addr{};            // (table) translated address, network order (bind_translation)
-  TimerNode timer;                 // (table) expiry_ns and wheel links; change through set_expiry
-  uint64_t bytes[2] = {0, 0};      // per FlowDirection
-  uint32_t packets[2] = {0, 0};    // per FlowDirection; wraps at 2^32 (read deltas, as VPP)
-  uint32_t generation = 0;         // the rules generation that judged the flow
-  uint32_t rule = kNoFlowRule;     // the rule that judged it (firewall / allow-list)
-  uint32_t backend = kNoFlowBackend;   // LB backend id, for DNAT flows
-  uint16_t nat_port = 0;           // (table) translated port or ICMP id, host order
-  uint8_t state = 0;               // TcpState for TCP; the owner's to define for others
-  uint8_t original_is_lo : 1 = 0;  // (table) the creating packet came from key.lo
-  uint8_t nat_kind : 2 = 0;        // (table) NatKind
+  FlowKey key;                   // (table) canonical key of the original tuple; version 0: free
+  IpAddress nat_addr{};          // (table) translated address, network order (bind_translation)
+  TimerNode timer;               // (table) expiry_ns and wheel links; change through set_expiry
+  uint64_t bytes[2] = {0, 0};    // per FlowDirection
+  uint32_t packets[2] = {0, 0};  // per FlowDirection; wraps at 2^32 (read deltas, as VPP)
+  uint32_t generation = 0;       // the rules generation that judged the flow
+  uint32_t rule = kNoFlowRule;   // the rule that judged it (firewall / allow-list)
+  uint32_t backend = kNoFlowBackend;    // LB backend id, for DNAT flows
+  uint16_t nat_port = 0;                // (table) translated port or ICMP id, host order
+  uint8_t state = 0;                    // TcpState for TCP; the owner's to define for others
+  uint8_t original_is_lo : 1 = 0;       // (table) the creating packet came from key.lo
+  uint8_t nat_kind : 2 = 0;             // (table) NatKind
   uint8_t reply_key_indexed : 1 = 0;    // (table) the translated key is in the index
   uint8_t reply_key_nat_is_lo : 1 = 0;  // (table) the translated end sorts low in that key
   uint8_t seen_reply : 1 = 0;           // Linux IPS_SEEN_REPLY
   uint8_t assured : 1 = 0;              // Linux IPS_ASSURED
-  uint8_t waf_blocked : 1 = 0;         // the WAF reset this flow: its packets are dropped
+  uint8_t waf_blocked : 1 = 0;          // the WAF reset this flow: its packets are dropped
 
   NatKind nat() const noexcept { return static_cast<NatKind>(nat_kind); }
   bool in_use() const noexcept { return key.version != 0; }

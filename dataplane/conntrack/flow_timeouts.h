@@ -18,11 +18,14 @@ inline uint64_t flow_timeout_ns(const ConntrackTimeouts& t, const FlowEntry& e) 
   uint32_t s = e.key.proto == 6 ? tcp_timeout_s(t, static_cast<TcpState>(e.state))
                                 : datagram_timeout_s(t, e.key.proto, e.seen_reply);
   if (e.nat() != NatKind::none) {
-    if (e.key.proto == 17) s = std::max(s, kNatUdpFloor);
-    else if (is_icmp_proto(e.key.proto)) s = std::max(s, kNatIcmpFloor);
+    if (e.key.proto == 17)
+      s = std::max(s, kNatUdpFloor);
+    else if (is_icmp_proto(e.key.proto))
+      s = std::max(s, kNatIcmpFloor);
     else if (e.key.proto == 6)
-      s = std::max(s, static_cast<TcpState>(e.state) == TcpState::established ? kNatTcpEstablishedFloor
-                                                                                : kNatTcpTransitoryFloor);
+      s = std::max(s, static_cast<TcpState>(e.state) == TcpState::established
+                          ? kNatTcpEstablishedFloor
+                          : kNatTcpTransitoryFloor);
   }
   return uint64_t{s} * kNsPerSecond;
 }

@@ -71,7 +71,7 @@ struct SnatConfig {
 // probes in a row bring it back.
 struct HealthConfig {
   enum class Type : uint8_t { tcp, http };
-  Type type = Type::tcp;  // tcp: SYN -> SYN-ACK -> RST; http: GET path, status line
+  Type type = Type::tcp;              // tcp: SYN -> SYN-ACK -> RST; http: GET path, status line
   uint64_t interval_ns = 5000000000;  // from one probe of a backend to its next
   uint64_t timeout_ns = 2000000000;   // an exchange not finished by then failed
   uint32_t rise = 2, fall = 3;
@@ -84,7 +84,7 @@ struct BackendConfig {
   IpAddress address{};
   uint8_t version = 0;
   uint16_t port = 0;
-  uint32_t weight = 1;  // 0: drained (no new flows; pinned flows continue)
+  uint32_t weight = 1;                 // 0: drained (no new flows; pinned flows continue)
   std::optional<HealthConfig> health;  // the service's settings with this backend's overrides
   uint64_t drain_deadline_ns = 0;      // weight 0: flows still pinned this long after are reset
   SourceMark mark;
@@ -164,8 +164,8 @@ struct Config {
   SnatConfig snat;
   std::vector<ServiceConfig> services;
   WafConfig waf;
-  MetricsConfig metrics;  // Prometheus endpoint (ops_config.cpp)
-  EventsConfig events;    // event log rate limit (ops_config.cpp)
+  MetricsConfig metrics;              // Prometheus endpoint (ops_config.cpp)
+  EventsConfig events;                // event log rate limit (ops_config.cpp)
   std::vector<std::string> warnings;  // "file:line:col: warning: ..." (shadowed rules)
   std::vector<std::string> notes;     // rule pairs that overlap with opposite actions
 };

@@ -37,7 +37,8 @@ std::string web_view_json(const Operations& ops) {
   std::vector<std::pair<uint32_t, uint64_t>> per_backend;
   for (const BackendFlows& f : flows.backends) per_backend.emplace_back(f.backend, f.flows);
   static const RecentStops none;
-  return view_json("live", summary_json(ops.generations->totals(true)), ops.stops ? *ops.stops : none,
+  return view_json("live", summary_json(ops.generations->totals(true)),
+                   ops.stops ? *ops.stops : none,
                    services_json(ops.generations->view()->services, &per_backend));
 }
 

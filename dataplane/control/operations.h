@@ -22,7 +22,7 @@ struct Operations {
   Reloader* reloader = nullptr;
   EventLog* events = nullptr;
   FlowQueries* flows = nullptr;
-  uint64_t started_ns = 0;  // wall clock
+  uint64_t started_ns = 0;       // wall clock
   RecentStops* stops = nullptr;  // the web view's latest stopped packets (may be null)
 };
 

@@ -154,8 +154,7 @@ bool same_checked_services(const Config& a, const Config& b) {
   if (a.services.size() != b.services.size()) return false;
   for (size_t i = 0; i < a.services.size(); ++i) {
     const ServiceConfig &x = a.services[i], &y = b.services[i];
-    if (x.name != y.name || x.backends.size() != y.backends.size())
-      return false;
+    if (x.name != y.name || x.backends.size() != y.backends.size()) return false;
     for (size_t k = 0; k < x.backends.size(); ++k) {
       const BackendConfig &p = x.backends[k], &q = y.backends[k];
       if (!(p.address == q.address) || p.version != q.version || p.port != q.port ||
@@ -202,9 +201,12 @@ std::vector<ConfigError> restart_only_changes(const Config& a, const Config& b) 
   // inspected flows is sized at start, and only when some service has WAF on.
   if (!same_checked_services(a, b)) changed(e, file, b.path, "services' backends or health checks");
   if (any_waf(a) != any_waf(b) || a.waf.max_flows != b.waf.max_flows ||
-      a.waf.memory_bytes != b.waf.memory_bytes || a.waf.flow_buffer_bytes != b.waf.flow_buffer_bytes ||
+      a.waf.memory_bytes != b.waf.memory_bytes ||
+      a.waf.flow_buffer_bytes != b.waf.flow_buffer_bytes ||
       a.waf.body_inspect_bytes != b.waf.body_inspect_bytes)
-    changed(e, file, b.path, "WAF on or off, or waf: pool sizes (max_flows, memory_bytes, flow_buffer_bytes, body_inspect_bytes)");
+    changed(e, file, b.path,
+            "WAF on or off, or waf: pool sizes (max_flows, memory_bytes, flow_buffer_bytes, "
+            "body_inspect_bytes)");
   return e;
 }
 

@@ -47,8 +47,8 @@ std::string rule_name(const Step& st, const Record& r, const Tables& t) {
   const int list = st.layer == Layer::firewall ? 0 : st.layer == Layer::allowlist ? 1 : -1;
   if (list >= 0 && r.generation == t.generation && st.rule < t.acl[list].ids.size())
     return t.acl[list].ids[st.rule];
-  if (st.layer == Layer::loadbalancer && r.generation == t.generation && r.lb_service < t.services.size() &&
-      st.rule < t.services[r.lb_service].backends.size()) {
+  if (st.layer == Layer::loadbalancer && r.generation == t.generation &&
+      r.lb_service < t.services.size() && st.rule < t.services[r.lb_service].backends.size()) {
     const BackendConfig& b = t.services[r.lb_service].backends[st.rule];
     return fmt::format("{}:{}", format_ip(b.address, b.version), b.port);  // the backend chosen
   }
@@ -66,9 +66,12 @@ void append_rule(std::string& s, const Step& st, const Record& r, const Tables& 
 void append_escaped(std::string& s, const char* text, size_t n) {
   for (size_t i = 0; i < n; ++i) {
     const auto ch = static_cast<uint8_t>(text[i]);
-    if (ch == '"' || ch == '\\') s += '\\', s += static_cast<char>(ch);
-    else if (ch >= 0x20 && ch < 0x7f) s += static_cast<char>(ch);
-    else fmt::format_to(std::back_inserter(s), "\\u{:04x}", ch);
+    if (ch == '"' || ch == '\\')
+      s += '\\', s += static_cast<char>(ch);
+    else if (ch >= 0x20 && ch < 0x7f)
+      s += static_cast<char>(ch);
+    else
+      fmt::format_to(std::back_inserter(s), "\\u{:04x}", ch);
   }
 }
 
@@ -84,7 +87,8 @@ void append_waf(std::string& s, const Record& r, const Tables& t) {
     if (n.match_count) {
       s += R"(,"matches":[)";
       for (uint8_t i = 0; i < n.match_count && i < kWafMaxMatches; ++i) {
-        const std::string id = engine ? std::string(waf_rule_id(*engine, n.rules[i])) : fmt::format("#{}", n.rules[i]);
+        const std::string id =
+            engine ? std::string(waf_rule_id(*engine, n.rules[i])) : fmt::format("#{}", n.rules[i]);
         s += i ? R"(,{"rule":")" : R"({"rule":")";
         append_escaped(s, id.data(), id.size());
         fmt::format_to(std::back_inserter(s), R"(","field":"{}"}})", waf_field_name(n.fields[i]));
@@ -113,7 +117,8 @@ void append_waf(std::string& s, const Record& r, const Tables& t) {
                                    : tls_malformed_name(static_cast<TlsMalformed>(n.violation));
     fmt::format_to(std::back_inserter(s), R"({}"violation":"{}")", s.size() == start ? "" : ",", v);
   }
-  if (n.reset_backend) s += s.size() == start ? R"("backend_reset":true)" : R"(,"backend_reset":true)";
+  if (n.reset_backend)
+    s += s.size() == start ? R"("backend_reset":true)" : R"(,"backend_reset":true)";
   s += "}";
 }
 
@@ -140,8 +145,10 @@ void append_decision(std::string& s, const Record& r, const Tables& t, const Ste
     const CompiledService& svc = t.services[r.lb_service];
     if (r.lb_backend < svc.backends.size()) {
       const BackendConfig& b = svc.backends[r.lb_backend];
-      const std::string address = b.version == 6 ? fmt::format("[{}]", format_ip(b.address, 6)) : format_ip(b.address, 4);
-      fmt::format_to(std::back_inserter(s), R"(,"lb":{{"service":"{}","backend":"{}:{}")", svc.name, address, b.port);
+      const std::string address =
+          b.version == 6 ? fmt::format("[{}]", format_ip(b.address, 6)) : format_ip(b.address, 4);
+      fmt::format_to(std::back_inserter(s), R"(,"lb":{{"service":"{}","backend":"{}:{}")", svc.name,
+                     address, b.port);
       if (r.has_lb_slot) fmt::format_to(std::back_inserter(s), R"(,"slot":{})", r.lb_slot);
       s += "}";
     }
@@ -233,8 +240,8 @@ void add_backend_totals(Totals& t, const std::vector<Worker*>& workers, const Ta
     const CompiledService& svc = tables.services[s];
     for (size_t i = 0; i < pinned[s].size(); ++i) {
       const BackendConfig& b = svc.backends[i];
-      const char* state = svc.down[i]      ? "down"
-                          : b.weight != 0  ? "up"
+      const char* state = svc.down[i]          ? "down"
+                          : b.weight != 0      ? "up"
                           : svc.reset_flows[i] ? "drained-reset"
                                                : "drained";
       t.backends.push_back({svc.name, backend_name(b), state, b.weight, pinned[s][i]});
@@ -276,8 +283,8 @@ Totals sum_counters(const std::vector<Worker*>& workers, const Tables& tables, b
     t.flows_active += running ? k.flows_in_use.get() : w->flows.size();
     t.flow_capacity += w->flows.capacity();
     for (size_t p = 0; p < kNatProtocols; ++p)
-      t.nat_ports_in_use[p] += running ? k.nat_ports_in_use[p].get()
-                                       : w->nat.ports_in_use(static_cast<NatProtocol>(p));
+      t.nat_ports_in_use[p] +=
+          running ? k.nat_ports_in_use[p].get() : w->nat.ports_in_use(static_cast<NatProtocol>(p));
   }
   for (const Worker* w : workers) {
     if (!w->waf.active()) continue;
@@ -359,9 +366,11 @@ std::string summary_table(const Totals& t) {
   if (t.tx_dropped[0] + t.tx_dropped[1])
     s += fmt::format("; tx refused {}", t.tx_dropped[0] + t.tx_dropped[1]);
   if (t.records_lost) s += fmt::format("; trace/event records lost {}", t.records_lost);
-  s += fmt::format("\nflows: {} active of {} (created {}, expired {}); snat ports in use: tcp {}, udp {}, icmp {}",
-                   t.flows_active, t.flow_capacity, t.flows_created, t.flows_expired, t.nat_ports_in_use[0],
-                   t.nat_ports_in_use[1], t.nat_ports_in_use[2]);
+  s += fmt::format(
+      "\nflows: {} active of {} (created {}, expired {}); snat ports in use: tcp {}, udp {}, icmp "
+      "{}",
+      t.flows_active, t.flow_capacity, t.flows_created, t.flows_expired, t.nat_ports_in_use[0],
+      t.nat_ports_in_use[1], t.nat_ports_in_use[2]);
   {
     // SNAT allocation failures, printed once there are any (the egress reason counters).
     const size_t egress = static_cast<size_t>(Direction::egress);
@@ -371,10 +380,11 @@ std::string summary_table(const Totals& t) {
       s += fmt::format("; snat allocation failures: quota {}, pool exhausted {}", quota, exhausted);
   }
   if (const auto& f = t.waf)
-    s += fmt::format("\nwaf: {} flows inspected; slots {} in use of {} (max_flows {}), {} bytes of state per "
-                     "inspected flow; reorder windows {} in use of {} x {} bytes; {} bytes in all",
-                     f->inspected, f->slots_in_use, f->slots, f->max_flows, f->per_flow_bytes,
-                     f->windows_in_use, f->windows, f->window_bytes, f->memory_bytes);
+    s += fmt::format(
+        "\nwaf: {} flows inspected; slots {} in use of {} (max_flows {}), {} bytes of state per "
+        "inspected flow; reorder windows {} in use of {} x {} bytes; {} bytes in all",
+        f->inspected, f->slots_in_use, f->slots, f->max_flows, f->per_flow_bytes, f->windows_in_use,
+        f->windows, f->window_bytes, f->memory_bytes);
   s += fmt::format("\n{:<9} {:<12} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8}  {}\n", "direction", "layer",
                    "seen", "passed", "forwarded", "answered", "consumed", "stopped", "top reasons");
   for (size_t d = 0; d < kDirections; ++d) {
@@ -412,8 +422,8 @@ std::string summary_json(const Totals& t) {
   std::string s = fmt::format(
       R"({{"generation":{},"rx":{{"outside":{},"inside":{}}},"tx":{{"outside":{},"inside":{}}},"tx_refused":{},"records_lost":{},"flows":{{"active":{},"capacity":{},"created":{},"expired":{}}},"snat_ports_in_use":{{"tcp":{},"udp":{},"icmp":{}}},"layers":[)",
       t.generation, t.rx[0], t.rx[1], t.tx[0], t.tx[1], t.tx_dropped[0] + t.tx_dropped[1],
-      t.records_lost, t.flows_active, t.flow_capacity, t.flows_created, t.flows_expired, t.nat_ports_in_use[0],
-      t.nat_ports_in_use[1], t.nat_ports_in_use[2]);
+      t.records_lost, t.flows_active, t.flow_capacity, t.flows_created, t.flows_expired,
+      t.nat_ports_in_use[0], t.nat_ports_in_use[1], t.nat_ports_in_use[2]);
   bool first = true;
   for (size_t d = 0; d < kDirections; ++d) {
     for (size_t l = 0; l < kLayers; ++l) {
@@ -457,10 +467,11 @@ std::string summary_json(const Totals& t) {
     s += "}}";
   }
   if (const auto& f = t.waf)
-    fmt::format_to(std::back_inserter(s),
-                   R"(,"waf":{{"flows_inspected":{},"slots":{},"slots_in_use":{},"max_flows":{},"per_flow_bytes":{},"reorder_windows":{},"reorder_windows_in_use":{},"reorder_window_bytes":{},"reference_bytes":{},"memory_bytes":{}}})",
-                   f->inspected, f->slots, f->slots_in_use, f->max_flows, f->per_flow_bytes, f->windows,
-                   f->windows_in_use, f->window_bytes, f->reference_bytes, f->memory_bytes);
+    fmt::format_to(
+        std::back_inserter(s),
+        R"(,"waf":{{"flows_inspected":{},"slots":{},"slots_in_use":{},"max_flows":{},"per_flow_bytes":{},"reorder_windows":{},"reorder_windows_in_use":{},"reorder_window_bytes":{},"reference_bytes":{},"memory_bytes":{}}})",
+        f->inspected, f->slots, f->slots_in_use, f->max_flows, f->per_flow_bytes, f->windows,
+        f->windows_in_use, f->window_bytes, f->reference_bytes, f->memory_bytes);
   if (!t.backends.empty()) {
     s += R"(,"backends":[)";
     for (size_t i = 0; i < t.backends.size(); ++i) {
@@ -477,10 +488,10 @@ std::string summary_json(const Totals& t) {
 
 std::string health_event_json(const HealthTransition& t, uint64_t generation) {
   const bool deadline = t.kind == HealthTransition::Kind::drain_deadline;
-  std::string s = fmt::format(
-      R"({{"event":"{}","time":"{}","generation":{},"service":"{}","backend":"{}")",
-      deadline ? "drain-deadline" : "health", format_time(t.time_ns), generation, t.service_name,
-      t.backend_name);
+  std::string s =
+      fmt::format(R"({{"event":"{}","time":"{}","generation":{},"service":"{}","backend":"{}")",
+                  deadline ? "drain-deadline" : "health", format_time(t.time_ns), generation,
+                  t.service_name, t.backend_name);
   if (!deadline)
     fmt::format_to(std::back_inserter(s), R"(,"from":"{}","to":"{}")", backend_health_name(t.from),
                    backend_health_name(t.to));

@@ -47,8 +47,8 @@ std::vector<StageTotal> stage_totals(const std::vector<Worker*>& workers,
 struct LiveWindow {
   uint32_t workers = 0;
   uint64_t tsc_hz = 0;
-  double run_s = 0;     // workers started to stopped
-  double warmup_s = 0;  // left out at the start of the run
+  double run_s = 0;        // workers started to stopped
+  double warmup_s = 0;     // left out at the start of the run
   CounterSnapshot counts;  // within the window; counts.tsc is its length in TSC cycles
 };
 
@@ -62,8 +62,8 @@ struct WafTotals {
   uint64_t slots = 0, slots_in_use = 0, max_flows = 0;
   uint64_t per_flow_bytes = 0;  // one slot: parser, head storage, body buffer, stream
   uint64_t windows = 0, windows_in_use = 0, window_bytes = 0;  // reorder windows
-  uint64_t reference_bytes = 0;  // per flow-table entry references
-  uint64_t memory_bytes = 0;     // all of it, all workers
+  uint64_t reference_bytes = 0;                                // per flow-table entry references
+  uint64_t memory_bytes = 0;                                   // all of it, all workers
 };
 
 struct Totals {
@@ -78,8 +78,8 @@ struct Totals {
   // Per ACL list (by Direction): (rule id, hits) in rule order, then ("default", hits).
   std::vector<std::pair<std::string, uint64_t>> rule_hits[2];
   // Shown only when set, so replay's summaries stay as they are:
-  std::vector<StageTotal> stages;  // --stage-cycles: run_pipeline's steps, in order
-  std::optional<LiveWindow> live;  // live mode: the run's length and its measured window
+  std::vector<StageTotal> stages;       // --stage-cycles: run_pipeline's steps, in order
+  std::optional<LiveWindow> live;       // live mode: the run's length and its measured window
   std::vector<StageTotal> live_stages;  // --stage-cycles in live mode: within the window
   // Backends of services with health checks or drained backends: their state and the flows
   // still pinned to them (read from the workers' flow tables once they stopped).

@@ -120,7 +120,8 @@ bool load_health(Loader& in, const YAML::Node& node, HealthConfig& h, ServiceCon
   return ok;
 }
 
-std::optional<BackendConfig> load_backend(Loader& in, const YAML::Node& node, const ServiceConfig& svc) {
+std::optional<BackendConfig> load_backend(Loader& in, const YAML::Node& node,
+                                          const ServiceConfig& svc) {
   if (!in.check_map(node, "a backend", {"address", "port", "weight", "health", "drain_deadline"}))
     return std::nullopt;
   BackendConfig b;
@@ -137,8 +138,8 @@ std::optional<BackendConfig> load_backend(Loader& in, const YAML::Node& node, co
     return std::nullopt;
   }
   if (svc.version && b.version != svc.version) {
-    in.error(node["address"], fmt::format("backend {} is IPv{} but the service's vip is IPv{}", *text, b.version,
-                                          svc.version));
+    in.error(node["address"], fmt::format("backend {} is IPv{} but the service's vip is IPv{}",
+                                          *text, b.version, svc.version));
     return std::nullopt;
   }
   auto port = in.number<uint16_t>(node["port"], "port", 1, 65535);
@@ -168,7 +169,9 @@ std::optional<BackendConfig> load_backend(Loader& in, const YAML::Node& node, co
 }
 
 void load_service(Loader& in, const YAML::Node& node, Config& cfg) {
-  if (!in.check_map(node, "a service", {"name", "vip", "ports", "protocol", "table_size", "backends", "health", "waf"}))
+  if (!in.check_map(
+          node, "a service",
+          {"name", "vip", "ports", "protocol", "table_size", "backends", "health", "waf"}))
     return;
   ServiceConfig svc;
   svc.mark = in.mark(node);
@@ -177,18 +180,23 @@ void load_service(Loader& in, const YAML::Node& node, Config& cfg) {
     return;
   }
   bool ok = true;
-  if (auto n = in.scalar(node["name"], "name")) svc.name = *n;
-  else ok = false;
+  if (auto n = in.scalar(node["name"], "name"))
+    svc.name = *n;
+  else
+    ok = false;
   if (auto v = in.scalar(node["vip"], "vip")) {
     svc.version = parse_ip(*v, svc.vip);
-    if (svc.version == 0) in.error(node["vip"], fmt::format("vip '{}' is not an IP address", *v)), ok = false;
+    if (svc.version == 0)
+      in.error(node["vip"], fmt::format("vip '{}' is not an IP address", *v)), ok = false;
   } else {
     ok = false;
   }
   if (node["protocol"]) {
     auto p = in.scalar(node["protocol"], "protocol");
-    if (p && (*p == "tcp" || *p == "udp")) svc.proto = *p == "tcp" ? 6 : 17;
-    else in.error(node["protocol"], "protocol must be tcp or udp"), ok = false;
+    if (p && (*p == "tcp" || *p == "udp"))
+      svc.proto = *p == "tcp" ? 6 : 17;
+    else
+      in.error(node["protocol"], "protocol must be tcp or udp"), ok = false;
   }
   const YAML::Node& ports = node["ports"];
   if (!ports.IsSequence() || ports.size() == 0) {
@@ -196,19 +204,28 @@ void load_service(Loader& in, const YAML::Node& node, Config& cfg) {
     ok = false;
   } else {
     for (const auto& p : ports)
-      if (auto n = in.number<uint16_t>(p, "port", 1, 65535)) svc.ports.push_back(*n);
-      else ok = false;
+      if (auto n = in.number<uint16_t>(p, "port", 1, 65535))
+        svc.ports.push_back(*n);
+      else
+        ok = false;
   }
   if (node["table_size"]) {
     auto m = in.number<uint32_t>(node["table_size"], "table_size", 7, 1u << 24);
-    if (m && is_prime(*m)) svc.table_size = *m;
-    else if (m) in.error(node["table_size"], fmt::format("table_size {} is not a prime (try 65537 or 655373)", *m)), ok = false;
-    else ok = false;
+    if (m && is_prime(*m))
+      svc.table_size = *m;
+    else if (m)
+      in.error(node["table_size"],
+               fmt::format("table_size {} is not a prime (try 65537 or 655373)", *m)),
+          ok = false;
+    else
+      ok = false;
   }
   if (node["health"]) {
     HealthConfig h;
-    if (load_health(in, node["health"], h, &svc)) svc.health = h;
-    else ok = false;
+    if (load_health(in, node["health"], h, &svc))
+      svc.health = h;
+    else
+      ok = false;
   }
   const YAML::Node& backends = node["backends"];
   if (!backends.IsSequence() || backends.size() == 0) {
@@ -227,7 +244,8 @@ void load_service(Loader& in, const YAML::Node& node, Config& cfg) {
       svc.backends.push_back(*backend);
     }
     if (ok && svc.backends.size() > svc.table_size)
-      in.error(backends, fmt::format("{} backends do not fit a table of {} slots", svc.backends.size(), svc.table_size)),
+      in.error(backends, fmt::format("{} backends do not fit a table of {} slots",
+                                     svc.backends.size(), svc.table_size)),
           ok = false;
   }
   if (node["waf"]) ok = load_service_waf(in, node["waf"], svc.waf) && ok;
@@ -293,8 +311,8 @@ void load_services(Loader& in, const YAML::Node& node, Config& cfg) {
     for (uint16_t port : svc.ports)
       if (!taken.insert({svc.vip.bytes, port, svc.proto}).second)
         in.errors().push_back({svc.mark.file, svc.mark.line, svc.mark.column,
-                               fmt::format("vip {} port {} belongs to two services", format_ip(svc.vip, svc.version),
-                                           port)});
+                               fmt::format("vip {} port {} belongs to two services",
+                                           format_ip(svc.vip, svc.version), port)});
   }
 }
 

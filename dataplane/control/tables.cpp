@@ -1,13 +1,13 @@
 #include "dataplane/control/tables.h"
 
-#include "dataplane/lb/health_probe.h"
-
 #include <algorithm>
 #include <fmt/format.h>
 
 #include <rte_errno.h>
 #include <rte_lpm.h>
 #include <rte_lpm6.h>
+
+#include "dataplane/lb/health_probe.h"
 
 namespace gauntlet {
 
@@ -124,17 +124,25 @@ std::unique_ptr<Tables> build_tables(const Config& cfg, uint64_t generation,
     for (size_t i = 0; i < svc.backends.size(); ++i) {
       const BackendConfig& b = svc.backends[i];
       // A down backend keeps its key and place in the list (weight 0): indexes stay stable.
-      keys.push_back({*maglev_backend_key(format_ip(b.address, b.version), b.port),
-                      down[i] ? 0 : b.weight});
+      keys.push_back(
+          {*maglev_backend_key(format_ip(b.address, b.version), b.port), down[i] ? 0 : b.weight});
     }
     auto table = MaglevTable::build(keys, svc.table_size, error);
     if (!table) {
       error = fmt::format("service {}: {}", svc.name, error);
       return nullptr;
     }
-    t->services.push_back({svc.name, svc.vip, svc.version, svc.proto, svc.ports, svc.backends,
-                           std::move(*table), std::move(down),
-                           flags(health ? &health->drain_expired : nullptr), {}, false});
+    t->services.push_back({svc.name,
+                           svc.vip,
+                           svc.version,
+                           svc.proto,
+                           svc.ports,
+                           svc.backends,
+                           std::move(*table),
+                           std::move(down),
+                           flags(health ? &health->drain_expired : nullptr),
+                           {},
+                           false});
     CompiledService& compiled = t->services.back();
     for (const BackendConfig& b : svc.backends) {
       compiled.probe_requests.push_back(b.health && b.health->type == HealthConfig::Type::http

@@ -55,7 +55,7 @@ struct CompiledService {
   // flows still pinned to it are reset on their next packet.
   std::vector<uint8_t> down, reset_flows;
   std::vector<std::string> probe_requests;  // per backend: an http check's request bytes
-  bool reports_backends = false;  // checked or drained backends: the summary lists them
+  bool reports_backends = false;            // checked or drained backends: the summary lists them
   bool serves(uint16_t port) const noexcept {
     for (uint16_t p : ports)
       if (p == port) return true;
@@ -87,7 +87,7 @@ class Tables {
   std::vector<NeighbourConfig> static_neighbours;
   rte_lpm* lpm4 = nullptr;
   rte_lpm6* lpm6 = nullptr;
-  CompiledAcl acl[2];         // by Direction: ingress firewall, egress allow-list
+  CompiledAcl acl[2];  // by Direction: ingress firewall, egress allow-list
   std::vector<CompiledService> services;
   ConntrackConfig conntrack;  // policy and timeouts
   SnatConfig snat;            // the NAT gateway (snat.enabled)
@@ -120,7 +120,7 @@ class Tables {
   // Service `service`'s WAF settings in this generation; nullptr when it has no WAF.
   const ServiceWafPolicy* waf_policy(uint32_t service) const noexcept {
     return service < waf_policies.size() && waf_policies[service].enabled ? &waf_policies[service]
-                                                                           : nullptr;
+                                                                          : nullptr;
   }
   // Whether `dst` is the VIP of a service with WAF on (IP fragments to it are dropped).
   bool waf_inspects_vip(const IpAddress& dst, uint8_t version) const noexcept {
@@ -129,8 +129,8 @@ class Tables {
     return false;
   }
   std::vector<ServiceWafPolicy> waf_policies;  // by service index (compile_waf_policies)
-  WafEnginePtr waf_;                         // set by build_tables()
-  std::vector<WafScratchPtr> waf_scratch_;   // one per worker (Config::workers)
+  WafEnginePtr waf_;                           // set by build_tables()
+  std::vector<WafScratchPtr> waf_scratch_;     // one per worker (Config::workers)
 };
 
 // What the control core knows on top of the config: backends health checks took down and

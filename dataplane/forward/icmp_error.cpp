@@ -29,8 +29,8 @@ void write_time_exceeded(rte_mbuf* m, const ParsedPacket& p, const MacAddress& p
   write_icmp_error(m, p, port_mac, source, IcmpError::time_exceeded);
 }
 
-void write_icmp_error(rte_mbuf* m, const ParsedPacket& p, const MacAddress& port_mac, const IpAddress& source,
-                      IcmpError kind) noexcept {
+void write_icmp_error(rte_mbuf* m, const ParsedPacket& p, const MacAddress& port_mac,
+                      const IpAddress& source, IcmpError kind) noexcept {
   uint8_t* f = rte_pktmbuf_mtod(m, uint8_t*);
   const uint16_t available =
       static_cast<uint16_t>(std::min<uint32_t>(p.l3_end, rte_pktmbuf_data_len(m)) - p.l3_offset);

@@ -19,8 +19,8 @@ bool icmp_error_allowed(const ParsedPacket& p) noexcept;
 enum class IcmpError : uint8_t { time_exceeded, port_unreachable };
 
 // The same for any error kind: port unreachable is v4 type 3 code 3, v6 type 1 code 4.
-void write_icmp_error(rte_mbuf* m, const ParsedPacket& p, const MacAddress& port_mac, const IpAddress& source,
-                      IcmpError kind) noexcept;
+void write_icmp_error(rte_mbuf* m, const ParsedPacket& p, const MacAddress& port_mac,
+                      const IpAddress& source, IcmpError kind) noexcept;
 
 void write_time_exceeded(rte_mbuf* m, const ParsedPacket& p, const MacAddress& port_mac,
                          const IpAddress& source) noexcept;

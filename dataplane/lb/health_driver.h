@@ -35,7 +35,9 @@ class HealthDriver {
   // Live mode publishes through the reload path (control/reload.h), so that a health change
   // builds from the running config, not the one the driver started with. Unset: replay's
   // publish_generation with the start config.
-  void publish_with(std::function<bool(std::string& error)> publish) { publish_ = std::move(publish); }
+  void publish_with(std::function<bool(std::string& error)> publish) {
+    publish_ = std::move(publish);
+  }
 
   bool active() const noexcept { return monitor_.active(); }
   uint64_t next_due() const noexcept { return monitor_.next_due(); }

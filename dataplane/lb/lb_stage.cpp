@@ -3,9 +3,10 @@
 // the flow (DNAT), so the rest of the flow and its replies keep that backend whatever
 // happens to the table. A VIP port no service has is refused: TCP RST, ICMP port
 // unreachable for UDP. Flows pinned to a drained backend whose deadline passed are reset.
+#include <xxhash.h>
+
 #include <rte_ip.h>
 #include <rte_mbuf.h>
-#include <xxhash.h>
 
 #include "dataplane/forward/icmp_error.h"
 #include "dataplane/lb/tcp_reset.h"

@@ -12,7 +12,8 @@ bool write_tcp_reset(rte_mbuf* m, const ParsedPacket& p, const MacAddress& port_
   uint8_t* ip = f + p.l3_offset;
   uint8_t* tcp = f + p.l4_offset;
   const uint32_t seq = load_be32(tcp + 4), ack = load_be32(tcp + 8);
-  const uint32_t length = (p.l3_end - p.payload_offset) + ((p.tcp_flags & kSyn) ? 1 : 0) + ((p.tcp_flags & kFin) ? 1 : 0);
+  const uint32_t length = (p.l3_end - p.payload_offset) + ((p.tcp_flags & kSyn) ? 1 : 0) +
+                          ((p.tcp_flags & kFin) ? 1 : 0);
   uint8_t mac[6];
   std::memcpy(mac, f + 6, 6);
   std::memcpy(f, mac, 6);

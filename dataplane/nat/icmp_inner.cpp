@@ -18,7 +18,8 @@ bool parse_quoted_packet(const uint8_t* frame, const ParsedPacket& p, QuotedPack
   const uint32_t start = p.l4_offset + 8u, end = p.l3_end;
   if (start >= end) return false;
   // RFC 5508 REQ-3: and neither is one whose own ICMPv4 checksum is wrong.
-  if (p.ip_version == 4 && static_cast<uint16_t>(~rte_raw_cksum(frame + p.l4_offset, end - p.l4_offset)) != 0)
+  if (p.ip_version == 4 &&
+      static_cast<uint16_t>(~rte_raw_cksum(frame + p.l4_offset, end - p.l4_offset)) != 0)
     return false;
   const uint8_t* q = frame + start;
   const uint32_t available = end - start;

@@ -21,11 +21,13 @@ uint8_t* port_field(uint8_t* l4, uint8_t proto, bool source) noexcept {
 
 // A packet of a DNAT flow (load-balanced, or let in on a pod's mapping): to the backend or
 // pod, and back from the VIP or public address:port.
-void translate_dnat(uint8_t* frame, const ParsedPacket& p, const FlowEntry& e, FlowDirection dir) noexcept {
+void translate_dnat(uint8_t* frame, const ParsedPacket& p, const FlowEntry& e,
+                    FlowDirection dir) noexcept {
   uint8_t* ip = frame + p.l3_offset;
   uint8_t* l4 = frame + p.l4_offset;
   const bool has_l4 = !p.has(kParseLaterFragment);  // see translate_packet
-  const L4Checksum sum = has_l4 ? l4_checksum(l4, p.l3_end - p.l4_offset, p.l4_proto) : L4Checksum{};
+  const L4Checksum sum =
+      has_l4 ? l4_checksum(l4, p.l3_end - p.l4_offset, p.l4_proto) : L4Checksum{};
   const FlowEndpoint vip = e.original_destination();
   const bool to_backend = dir == FlowDirection::original;
   const IpAddress& address = to_backend ? e.nat_addr : vip.addr;
@@ -33,23 +35,26 @@ void translate_dnat(uint8_t* frame, const ParsedPacket& p, const FlowEntry& e, F
     set_ipv4_address(ip, ip + (to_backend ? 16 : 12), address, sum);
   else
     set_ipv6_address(ip + (to_backend ? 24 : 8), address, sum);
-  if (has_l4) set_port(port_field(l4, p.l4_proto, !to_backend), to_backend ? e.nat_port : vip.port, sum);
+  if (has_l4)
+    set_port(port_field(l4, p.l4_proto, !to_backend), to_backend ? e.nat_port : vip.port, sum);
 }
 
 // A packet of an SNAT flow. `hairpin_to`: for a hairpinned flow, the pod behind the public
 // address:port it was sent to (its destination too is translated, both ways).
 // Later fragments have no L4 header: only their IP header is translated (the first
 // fragment's L4 checksum already covers the whole datagram's change).
-void translate_packet(uint8_t* frame, const ParsedPacket& p, const FlowEntry& e,
-                      FlowDirection dir, const FlowEndpoint* hairpin_to) noexcept {
+void translate_packet(uint8_t* frame, const ParsedPacket& p, const FlowEntry& e, FlowDirection dir,
+                      const FlowEndpoint* hairpin_to) noexcept {
   uint8_t* ip = frame + p.l3_offset;
   uint8_t* l4 = frame + p.l4_offset;
   const bool has_l4 = !p.has(kParseLaterFragment);
-  const L4Checksum sum = has_l4 ? l4_checksum(l4, p.l3_end - p.l4_offset, p.l4_proto) : L4Checksum{};
+  const L4Checksum sum =
+      has_l4 ? l4_checksum(l4, p.l3_end - p.l4_offset, p.l4_proto) : L4Checksum{};
   const FlowEndpoint internal = e.original_source();
   const bool leaving = dir == FlowDirection::original;
   set_ipv4_address(ip, ip + (leaving ? 12 : 16), leaving ? e.nat_addr : internal.addr, sum);
-  if (has_l4) set_port(port_field(l4, p.l4_proto, leaving), leaving ? e.nat_port : internal.port, sum);
+  if (has_l4)
+    set_port(port_field(l4, p.l4_proto, leaving), leaving ? e.nat_port : internal.port, sum);
   if (!hairpin_to) return;
   // The other end: the target pod going there, its public address:port coming back.
   const FlowEndpoint other = leaving ? *hairpin_to : e.original_destination();
@@ -63,8 +68,7 @@ void translate_error(uint8_t* frame, const ParsedPacket& p, const QuotedPacket& 
                      const FlowEntry& e, FlowDirection dir) noexcept {
   uint8_t* ip = frame + p.l3_offset;
   const bool source = e.nat() == NatKind::source;
-  const FlowEndpoint internal =
-      source ? e.original_source() : FlowEndpoint{e.nat_addr, e.nat_port};
+  const FlowEndpoint internal = source ? e.original_source() : FlowEndpoint{e.nat_addr, e.nat_port};
   const FlowEndpoint external =
       source ? FlowEndpoint{e.nat_addr, e.nat_port} : e.original_destination();
   const bool leaving = (dir == FlowDirection::original) == source;

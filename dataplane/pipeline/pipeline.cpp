@@ -185,8 +185,10 @@ void seed_neighbours(Worker& w, const Tables& t) {
 void apply_neighbour_updates(Worker& w) noexcept {
   Record r;
   while (w.from_control.pop(r)) {
-    if (r.kind == RecordKind::probe_send) emit_probe(w, r);  // a health check's segment
-    else w.neighbours.learn(r.in_port, r.src, r.ip_version, r.mac);
+    if (r.kind == RecordKind::probe_send)
+      emit_probe(w, r);  // a health check's segment
+    else
+      w.neighbours.learn(r.in_port, r.src, r.ip_version, r.mac);
   }
 }
 

@@ -60,7 +60,7 @@ struct WorkerCounters {
   Counter flows_in_use;
   Counter nat_ports_in_use[kNatProtocols];
   StageCounters stages[kMaxTimedStages];  // only while Worker::stage_cycles is on
-  StageCounters io_rx, io_tx;  // the live driver's RX burst and TX flush, as stages
+  StageCounters io_rx, io_tx;             // the live driver's RX burst and TX flush, as stages
 };
 
 // Hits per rule of one ACL list; the last slot counts the list's default.
@@ -88,8 +88,8 @@ struct alignas(64) Worker {
 
   uint8_t id;
   uint16_t queue = 0;
-  bool trace = false;              // emit one trace record per packet
-  bool stage_cycles = false;       // time each pipeline step (counters.stages)
+  bool trace = false;         // emit one trace record per packet
+  bool stage_cycles = false;  // time each pipeline step (counters.stages)
   // The name of each timed step (string literals, set by the worker; read once it stopped).
   const char* stage_names[kMaxTimedStages] = {};
   const Tables* tables = nullptr;  // this loop iteration's generation (RCU-protected)

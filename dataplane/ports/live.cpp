@@ -41,8 +41,8 @@ struct Shared {
   uint64_t realtime_base_ns;  // wall clock at tsc_base
   uint64_t tsc_base;
   uint64_t tsc_hz;
-  HealthDriver* health = nullptr;  // null: no backend is checked or drained
-  RecentStops* stops = nullptr;    // the web view's latest stopped packets
+  HealthDriver* health = nullptr;       // null: no backend is checked or drained
+  RecentStops* stops = nullptr;         // the web view's latest stopped packets
   DropCapture* drop_capture = nullptr;  // null: no drop capture
   // Link state as last seen by the control core (watch_links), and when to look again.
   bool link_up[kPortCount] = {true, true};
@@ -68,7 +68,8 @@ void watch_links(Shared& s, FILE* events) {
     s.link_up[p] = up;
     fmt::print(stderr, "gauntlet: port {}: link {}\n", port_role_name(p), up ? "up" : "down");
     if (events)
-      fmt::print(events, "{{\"event\":\"link\",\"time\":\"{}\",\"port\":\"{}\",\"state\":\"{}\"}}\n",
+      fmt::print(events,
+                 "{{\"event\":\"link\",\"time\":\"{}\",\"port\":\"{}\",\"state\":\"{}\"}}\n",
                  format_time(dataplane_now(s)), port_role_name(p), up ? "up" : "down");
   }
 }
@@ -142,8 +143,8 @@ int worker_loop(void* arg) {
         w.counters.nat_ports_in_use[p].set(w.nat.ports_in_use(static_cast<NatProtocol>(p)));
     }
     if (a.control_duties && idle % 1024 == 0) {
-      drain_records(*a.all, a.trace, a.events, *w.tables, {}, s.health ? &s.health->monitor() : nullptr,
-                    kRecordRingSize, s.stops);
+      drain_records(*a.all, a.trace, a.events, *w.tables, {},
+                    s.health ? &s.health->monitor() : nullptr, kRecordRingSize, s.stops);
       if (s.drop_capture) s.drop_capture->drain();
       watch_links(s, a.events);
       // A reload publishes and waits for every online reader: this one steps aside meanwhile.
@@ -182,8 +183,8 @@ bool start_port(uint16_t id, uint8_t role, const Config& cfg, rte_mempool* pool,
   if (queues > 1) {
     conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
     conf.rx_adv_conf.rss_conf.rss_key = symmetric_key;
-    conf.rx_adv_conf.rss_conf.rss_key_len =
-        static_cast<uint8_t>(info.hash_key_size ? std::min<size_t>(info.hash_key_size, sizeof symmetric_key) : 40);
+    conf.rx_adv_conf.rss_conf.rss_key_len = static_cast<uint8_t>(
+        info.hash_key_size ? std::min<size_t>(info.hash_key_size, sizeof symmetric_key) : 40);
     conf.rx_adv_conf.rss_conf.rss_hf =
         (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
   }

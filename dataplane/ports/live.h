@@ -13,10 +13,10 @@
 namespace gauntlet {
 
 struct LiveOptions {
-  std::string trace_path;   // empty: no trace
-  std::string events_path;  // empty: events to stderr
-  double duration_s = 0;    // > 0: stop by itself after this long (tests, benchmarks)
-  double warmup_s = 0;      // rates are measured from this long after the start (benchmarks)
+  std::string trace_path;         // empty: no trace
+  std::string events_path;        // empty: events to stderr
+  double duration_s = 0;          // > 0: stop by itself after this long (tests, benchmarks)
+  double warmup_s = 0;            // rates are measured from this long after the start (benchmarks)
   bool stage_cycles = false;      // time each pipeline step per burst (--stage-cycles)
   std::string summary_json_path;  // non-empty: write the final summary there as JSON
   DropCaptureOptions drop_capture;  // path empty: no capture

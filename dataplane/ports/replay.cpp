@@ -272,7 +272,7 @@ int Replay::run() {
        {std::pair{"summary.txt", table}, std::pair{"summary.json", summary_json(totals)},
         std::pair{"report.html",
                   web_page(view_json("replay", summary_json(totals), stops_,
-                                    services_json(service_views(*worker_.tables))))}}) {
+                                     services_json(service_views(*worker_.tables))))}}) {
     std::unique_ptr<FILE, FileCloser> f(fopen((options_.out_dir + "/" + name).c_str(), "w"));
     if (f) fmt::print(f.get(), "{}", text);
   }

@@ -15,7 +15,7 @@ namespace gauntlet {
 struct ReplayOptions {
   std::string inputs[kPortCount];  // empty: no traffic arrives on that port
   std::string out_dir;
-  std::string trace_path;  // empty: no trace
+  std::string trace_path;           // empty: no trace
   DropCaptureOptions drop_capture;  // path empty: no capture
   TraceObserver observe;            // sees each packet's trace record (explain, what-if)
   bool print_summary = true;        // also print the summary to standard output

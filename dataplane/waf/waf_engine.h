@@ -32,13 +32,13 @@ enum class WafDecision : uint8_t {
   block,      // the score reached the threshold, and the request is not detect-only
 };
 
-inline constexpr size_t kWafMaxMatches = 8;   // rule matches kept per request, for the event
+inline constexpr size_t kWafMaxMatches = 8;     // rule matches kept per request, for the event
 inline constexpr size_t kWafExcerptBytes = 64;  // bytes of matched text kept for the event
 
 // The evaluation of one request. Fixed size apart from the body buffer it is given.
 struct WafMatch {
-  uint32_t rule = 0;   // index into WafEngine's rules
-  uint8_t field = 0;   // WafField of the match
+  uint32_t rule = 0;  // index into WafEngine's rules
+  uint8_t field = 0;  // WafField of the match
 };
 
 // Rules an engine may hold: WafRequestState keeps one "already matched" bit per rule, so a

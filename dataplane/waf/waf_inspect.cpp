@@ -1,7 +1,8 @@
 // waf_inspect(): the hot path. A request's fields are joined into one buffer per form (raw,
 // normalised) and lane of fields (waf_database.h), each field value a segment tagged with the
-// fields it stands for, and each buffer is matched in one Hyperscan scan; every matching rule adds its score once per
-// request, and the request is blocked the moment the score reaches the threshold.
+// fields it stands for, and each buffer is matched in one Hyperscan scan; every matching rule adds
+// its score once per request, and the request is blocked the moment the score reaches the
+// threshold.
 //
 // What is matched when:
 //   request_line      nothing yet (the line is matched together with the headers)
