@@ -19,9 +19,11 @@ bool form_applies(WafTransform t, WafForm form) noexcept {
   return t == WafTransform::both || (form == kWafRaw) == (t == WafTransform::raw);
 }
 
-// Compiles the patterns `ids` (indexes into refs) into one database.
+// Compiles the patterns `ids` (indexes into refs) into one database (`mode`: HS_MODE_BLOCK,
+// or HS_MODE_STREAM for the body stream).
 hs_database_t* compile(const WafEngine& e, const std::vector<PatternRef>& refs,
-                       const std::vector<uint32_t>& ids, WafForm form, std::string& error) {
+                       const std::vector<uint32_t>& ids, WafForm form, unsigned mode,
+                       std::string& error) {
   std::vector<const char*> expressions;
   std::vector<unsigned> flags, hs_ids;
   for (uint32_t id : ids) {
@@ -30,15 +32,18 @@ hs_database_t* compile(const WafEngine& e, const std::vector<PatternRef>& refs,
     // Normalised text is lower case: its patterns are caseless whatever the rule says. No
     // single-match: a scan covers all fields of a request, and a pattern's first match may
     // be in a field its rule does not look at (a rule counts once per request anyway).
+    // The body stream sees raw bytes: the patterns written for normalised text are caseless
+    // there, raw ones stay as written.
+    const bool caseless =
+        mode == HS_MODE_STREAM ? r.transform != WafTransform::raw : form == kWafNormalised;
     flags.push_back((r.hs_flags & ~static_cast<unsigned>(HS_FLAG_SINGLEMATCH)) |
-                    (form == kWafNormalised ? HS_FLAG_CASELESS : 0u));
+                    (caseless ? HS_FLAG_CASELESS : 0u));
     hs_ids.push_back(id);
   }
   hs_database_t* db = nullptr;
   hs_compile_error_t* err = nullptr;
   if (compile_multi_cached(expressions.data(), flags.data(), hs_ids.data(),
-                           static_cast<unsigned>(ids.size()), HS_MODE_BLOCK, &db,
-                           &err) != HS_SUCCESS) {
+                           static_cast<unsigned>(ids.size()), mode, &db, &err) != HS_SUCCESS) {
     if (err != nullptr && err->expression >= 0) {
       const PatternRef& ref = refs[ids[static_cast<size_t>(err->expression)]];
       const WafRule& r = e.rules[ref.rule];
@@ -56,16 +61,44 @@ hs_database_t* compile(const WafEngine& e, const std::vector<PatternRef>& refs,
   return db;
 }
 
+// The streaming database for bodies longer than the buffer: every pattern of a rule naming
+// `body`, whatever its transform (the stream sees raw bytes; normalised patterns match them
+// caseless). Its state must fit a flow's kWafStreamStateBytes.
+bool build_body_stream(WafEngine& e, const std::vector<PatternRef>& refs, std::string& error) {
+  std::vector<uint32_t> ids;
+  for (uint32_t id = 0; id < refs.size(); ++id)
+    if ((e.rules[refs[id].rule].fields & waf_field_bit(WafField::body)) != 0) ids.push_back(id);
+  if (ids.empty()) return true;
+  e.body_stream = compile(e, refs, ids, kWafRaw, HS_MODE_STREAM, error);
+  if (e.body_stream == nullptr) return false;
+  size_t state_bytes = 0;
+  if (hs_stream_size(e.body_stream, &state_bytes) != HS_SUCCESS ||
+      state_bytes > kWafStreamStateBytes) {
+    error = fmt::format(
+        "waf: the rules naming the body field need {} bytes of stream state per flow; at most "
+        "{} are kept (fewer or simpler body patterns)",
+        state_bytes, kWafStreamStateBytes);
+    return false;
+  }
+  if (hs_alloc_scratch(e.body_stream, &e.scratch_prototype) != HS_SUCCESS) {
+    error = "waf: cannot allocate Hyperscan scratch";
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 WafEngine::~WafEngine() {
   for (auto& lanes : databases)
     for (hs_database_t* db : lanes)
       if (db != nullptr) hs_free_database(db);
+  if (body_stream != nullptr) hs_free_database(body_stream);
   if (scratch_prototype != nullptr) hs_free_scratch(scratch_prototype);
 }
 
 WafScratch::~WafScratch() {
+  if (stream != nullptr) hs_close_stream(stream, nullptr, nullptr, nullptr);
   if (hs != nullptr) hs_free_scratch(hs);
 }
 
@@ -110,7 +143,7 @@ WafEnginePtr build_waf_engine(const std::vector<std::string>& files, uint32_t bo
       }
       if (ids.empty()) continue;
       hs_database_t*& db = e->databases[form][lane];
-      db = compile(*e, refs, ids, static_cast<WafForm>(form), error);
+      db = compile(*e, refs, ids, static_cast<WafForm>(form), HS_MODE_BLOCK, error);
       if (db == nullptr) return nullptr;
       if (hs_alloc_scratch(db, &e->scratch_prototype) != HS_SUCCESS) {
         error = "waf: cannot allocate Hyperscan scratch";
@@ -118,7 +151,7 @@ WafEnginePtr build_waf_engine(const std::vector<std::string>& files, uint32_t bo
       }
     }
   }
-  return e;
+  return build_body_stream(*e, refs, error) ? std::move(e) : nullptr;
 }
 
 WafEnginePtr build_waf_engine(const WafConfig& cfg, std::string& error) {
@@ -138,6 +171,9 @@ WafScratchPtr make_waf_scratch(const WafEngine& engine) {
     }
   }
   s->decoded = std::make_unique<char[]>(s->capacity);
+  if (engine.body_stream != nullptr &&
+      hs_open_stream(engine.body_stream, 0, &s->stream) != HS_SUCCESS)
+    return nullptr;
   return s;
 }
 

@@ -79,6 +79,9 @@ class WafEngine {
   std::vector<uint32_t> violation_rules;         // rules with a violation instead of patterns
   // nullptr where no rule looks at that form of a field of that lane
   hs_database_t* databases[kWafForms][kWafLanes] = {};
+  // Streaming mode: the patterns of rules naming `body` (normalised ones caseless: the
+  // stream sees the bytes as sent), for bodies longer than body_inspect_bytes.
+  hs_database_t* body_stream = nullptr;
   hs_scratch_t* scratch_prototype = nullptr;
   uint32_t body_inspect_bytes = 0;
   size_t text_capacity = 0;  // bytes of each text buffer of a WafScratch
@@ -103,6 +106,10 @@ class WafScratch {
   std::unique_ptr<WafSegment[]> segments[kWafForms][kWafLanes];
   std::unique_ptr<char[]> decoded;  // one JSON string, unescaped
   size_t capacity = 0;
+  // Opened once against the engine's body_stream; each flow's state is expanded into it,
+  // scanned and compressed back (hs_reset_and_expand_stream / hs_compress_stream), so no
+  // stream is allocated on the hot path.
+  hs_stream_t* stream = nullptr;
 };
 
 }  // namespace gauntlet

@@ -24,6 +24,7 @@
 
 namespace gauntlet {
 
+class WafEngine;
 struct WafConfig;  // control/config.h: the `waf:` section (rule files, threshold, mode, limits)
 
 enum class WafDecision : uint8_t {
@@ -34,8 +35,11 @@ enum class WafDecision : uint8_t {
 
 inline constexpr size_t kWafMaxMatches = 8;     // rule matches kept per request, for the event
 inline constexpr size_t kWafExcerptBytes = 64;  // bytes of matched text kept for the event
+// Bytes of compressed Hyperscan stream state a flow keeps for its body stream. An engine
+// whose body rules need more does not build (the error says how much they need).
+inline constexpr size_t kWafStreamStateBytes = 2048;
 
-// The evaluation of one request. Fixed size apart from the body buffer it is given.
+// The evaluation of one request. Fixed size apart from the two buffers it is given.
 struct WafMatch {
   uint32_t rule = 0;  // index into WafEngine's rules
   uint8_t field = 0;  // WafField of the match
@@ -59,19 +63,26 @@ struct WafRequestState {
   bool logged = false;  // a log-action rule matched (an event even when passing)
   // Body inspection buffer (given by the owner, e.g. a per-flow pool slot; may be empty).
   // The body is buffered up to body_buffer.size() (the engine's body_inspect_bytes) and
-  // matched when the buffer is full or the request completes, whichever comes first. Bytes
-  // past the buffer are not inspected: they are counted in body_uninspected.
+  // matched with every body rule when the buffer is full or the request completes,
+  // whichever comes first. A body longer than the buffer is then streamed to its end through
+  // the rules that name the `body` field (Hyperscan streaming mode, from the body's first
+  // byte, so a match may span the buffer's end): their state between segments is kept
+  // compressed in stream_state (given by the owner, kWafStreamStateBytes). Bytes no rule saw
+  // (no stream_state, or the engine changed under a request) are counted in
+  // body_uninspected.
   std::span<uint8_t> body_buffer;
   size_t body_length = 0;
   uint64_t body_uninspected = 0;
   bool body_inspected = false;
+  std::span<char> stream_state;
+  uint32_t stream_state_length = 0;            // 0: no stream open
+  const WafEngine* stream_engine = nullptr;    // the engine the open stream belongs to
+  uint64_t body_streamed = 0;                  // bytes past the buffer matched in the stream
   uint64_t rule_seen[kWafMaxRules / 64] = {};  // rules that matched in this request
   // New request on the same connection: everything but the buffer, threshold and
   // detect_only is cleared.
   void reset() noexcept;
 };
-
-class WafEngine;
 
 // Per-worker scanning resources (Hyperscan scratch for every database of one engine).
 // Control core: allocate with make_waf_scratch(engine) for each worker, again after a reload

@@ -57,12 +57,14 @@ bool ServiceWafPolicy::sni_allowed(std::string_view sni) const noexcept {
 }
 
 WafFlowSlot::WafFlowSlot(const HttpLimits& limits, std::span<char> head_,
-                         std::span<HttpHeader> fields_, std::span<uint8_t> body) noexcept
+                         std::span<HttpHeader> fields_, std::span<uint8_t> body,
+                         std::span<char> stream_state) noexcept
     : parser(limits, head_, fields_),
       tls(std::span<uint8_t>(reinterpret_cast<uint8_t*>(head_.data()), head_.size())),
       head(head_),
       fields(fields_) {
   state.body_buffer = body;
+  state.stream_state = stream_state;
 }
 
 std::vector<ServiceWafPolicy> compile_waf_policies(const Config& cfg) {
@@ -88,7 +90,8 @@ WafFlows::WafFlows(const Config& cfg)
   policies_ = compile_waf_policies(cfg);
   const size_t body = cfg.waf.body_inspect_bytes;
   per_flow_bytes_ = sizeof(WafFlowSlot) + kHeadBytes +
-                    size_t{limits_.max_headers} * sizeof(HttpHeader) + body + sizeof(uint32_t);
+                    size_t{limits_.max_headers} * sizeof(HttpHeader) + body + kWafStreamStateBytes +
+                    sizeof(uint32_t);
   const uint64_t reorder_bytes = uint64_t{reorder_.window_bytes()} * reorder_.count();
   const uint64_t left =
       cfg.waf.memory_bytes > reorder_bytes ? cfg.waf.memory_bytes - reorder_bytes : 0;
@@ -102,13 +105,16 @@ WafFlows::WafFlows(const Config& cfg)
   heads_.assign(kHeadBytes * n, 0);
   fields_.assign(size_t{limits_.max_headers} * n, HttpHeader{});
   bodies_.assign(body * n, 0);
+  stream_states_.assign(kWafStreamStateBytes * n, 0);
   slots_.reserve(n);
   free_.resize(n);
   for (uint32_t i = 0; i < n; ++i) {
-    slots_.emplace_back(limits_, std::span<char>(heads_.data() + kHeadBytes * i, kHeadBytes),
-                        std::span<HttpHeader>(fields_.data() + size_t{limits_.max_headers} * i,
-                                              limits_.max_headers),
-                        std::span<uint8_t>(bodies_.data() + body * i, body));
+    slots_.emplace_back(
+        limits_, std::span<char>(heads_.data() + kHeadBytes * i, kHeadBytes),
+        std::span<HttpHeader>(fields_.data() + size_t{limits_.max_headers} * i,
+                              limits_.max_headers),
+        std::span<uint8_t>(bodies_.data() + body * i, body),
+        std::span<char>(stream_states_.data() + kWafStreamStateBytes * i, kWafStreamStateBytes));
     free_[i] = n - 1 - i;
   }
 }

@@ -1,9 +1,9 @@
 // A worker's inspected flows: for every conntrack flow of a service with WAF, what the WAF
 // knows of it (a small reference per flow-table entry), and for flows that are sending
 // payload, a slot from a fixed pool with everything inspection needs: the client -> server
-// reassembler, the HTTP parser and its head storage, the request's evaluation state and its
-// body buffer, the TLS ClientHello accumulator (which shares the head storage: a flow is
-// either TLS or HTTP, decided by its first byte).
+// reassembler, the HTTP parser and its head storage, the request's evaluation state, its
+// body buffer and the compressed state of its body stream, the TLS ClientHello accumulator (which
+// shares the head storage: a flow is either TLS or HTTP, decided by its first byte).
 //
 // Memory (all allocated by the constructor on the control core; nothing after):
 // - references: 12 bytes per flow-table entry (conntrack.capacity of them);
@@ -74,7 +74,7 @@ enum class WafStreamKind : uint8_t { unknown, http, tls };
 
 struct WafFlowSlot {
   WafFlowSlot(const HttpLimits& limits, std::span<char> head, std::span<HttpHeader> fields,
-              std::span<uint8_t> body) noexcept;
+              std::span<uint8_t> body, std::span<char> stream_state) noexcept;
 
   TcpStream stream;
   WafStreamKind kind = WafStreamKind::unknown;
@@ -147,6 +147,7 @@ class WafFlows {
   std::vector<char> heads_;
   std::vector<HttpHeader> fields_;
   std::vector<uint8_t> bodies_;
+  std::vector<char> stream_states_;  // kWafStreamStateBytes per slot
   std::vector<WafFlowSlot> slots_;
   std::vector<uint32_t> free_;
   std::atomic<uint32_t> in_use_{0};  // written by the worker only

@@ -10,8 +10,10 @@
 //                     header_names, user_agent, cookies, referer, host, content_type;
 //                     violation rules
 //   trailer           headers, header_names (that one field)
-//   body              buffered into state.body_buffer; matched when it is full
-//   request_complete  the buffered body (body, body_args, args_names) unless matched already
+//   body              buffered into state.body_buffer; matched when it is full; bytes past
+//                     it streamed through the `body` rules (waf_body_stream.h)
+//   request_complete  the buffered body (body, body_args, args_names) unless matched already;
+//                     the end of the body stream
 //                     (body_args: urlencoded and multipart values and file names, JSON
 //                     strings, or the whole body for any other content type); violation
 //                     rules; an undecided request passes
@@ -26,6 +28,7 @@
 
 #include "dataplane/waf/waf_args.h"
 #include "dataplane/waf/waf_batch.h"
+#include "dataplane/waf/waf_body_stream.h"
 
 namespace gauntlet {
 
@@ -38,6 +41,9 @@ void WafRequestState::reset() noexcept {
   body_length = 0;
   body_uninspected = 0;
   body_inspected = false;
+  stream_state_length = 0;
+  stream_engine = nullptr;
+  body_streamed = 0;
   std::memset(rule_seen, 0, sizeof(rule_seen));
 }
 
@@ -58,12 +64,14 @@ class Inspector {
   void trailer(const HttpHeader& h) noexcept;
   void body(std::span<const uint8_t> fragment) noexcept;
   void finish_body() noexcept;
+  void finish_stream() noexcept { waf_stream_finish(e_, s_, st_); }
   void violations() noexcept;
 
  private:
   bool done() const noexcept { return st_.decision == WafDecision::block; }
   void head_fields(WafBatch& b) noexcept;
   void body_fields(WafBatch& b, std::string_view body) noexcept;
+  void stream(std::span<const uint8_t> bytes) noexcept;
 
   const WafEngine& e_;
   WafScratch& s_;
@@ -143,16 +151,26 @@ void Inspector::trailer(const HttpHeader& h) noexcept {
 
 void Inspector::body(std::span<const uint8_t> fragment) noexcept {
   if (st_.body_inspected) {
-    st_.body_uninspected += fragment.size();
+    stream(fragment);
     return;
   }
   const size_t room = st_.body_buffer.size() - st_.body_length;
   const size_t take = fragment.size() < room ? fragment.size() : room;
   std::memcpy(st_.body_buffer.data() + st_.body_length, fragment.data(), take);
   st_.body_length += take;
-  st_.body_uninspected += fragment.size() - take;
-  if (take < fragment.size() || (st_.body_length == st_.body_buffer.size() && take > 0))
+  if (take < fragment.size() || (st_.body_length == st_.body_buffer.size() && take > 0)) {
     finish_body();
+    stream(fragment.subspan(take));
+  }
+}
+
+// Body bytes past the buffer. The stream opens with the first of them (a body that just
+// fills the buffer costs no second scan of it).
+void Inspector::stream(std::span<const uint8_t> bytes) noexcept {
+  if (bytes.empty() || done()) return;
+  if (st_.stream_engine == nullptr)
+    waf_stream_start(e_, s_, st_, {st_.body_buffer.data(), st_.body_length});
+  waf_stream_feed(e_, s_, st_, bytes);
 }
 
 void Inspector::body_fields(WafBatch& b, std::string_view body) noexcept {
@@ -228,7 +246,10 @@ WafDecision waf_inspect(const WafEngine& engine, WafScratch& scratch, WafRequest
       in.body(event.body);
       break;
     case HttpEventKind::request_complete:
-      if (!state.body_inspected) in.finish_body();
+      if (!state.body_inspected)
+        in.finish_body();
+      else if (state.stream_state_length != 0)
+        in.finish_stream();
       in.violations();
       if (state.decision == WafDecision::undecided) state.decision = WafDecision::pass;
       break;

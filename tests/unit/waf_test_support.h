@@ -35,6 +35,7 @@ struct Verdict {
   std::vector<std::string> fields;  // their fields
   std::string excerpt;
   uint64_t body_uninspected = 0;
+  uint64_t body_streamed = 0;
 };
 
 // Runs requests through one parser and engine; every request's verdict is kept.
@@ -49,6 +50,7 @@ class Runner {
     state_.threshold = threshold;
     state_.detect_only = detect_only;
     state_.body_buffer = body_;
+    state_.stream_state = stream_state_;
   }
 
   // Feeds `bytes` in pieces cut at `cuts` (offsets, ascending). Returns the verdicts of the
@@ -84,6 +86,7 @@ class Runner {
     }
     v.excerpt.assign(state_.excerpt, state_.excerpt_length);
     v.body_uninspected = state_.body_uninspected;
+    v.body_streamed = state_.body_streamed;
     verdicts_.push_back(v);
   }
 
@@ -93,6 +96,7 @@ class Runner {
   HttpParserStorage storage_;
   HttpRequestParser parser_;
   std::vector<uint8_t> body_;
+  std::vector<char> stream_state_ = std::vector<char>(kWafStreamStateBytes);
   WafRequestState state_;
   bool reported_ = false;
   std::vector<Verdict> verdicts_;

@@ -58,6 +58,25 @@ def case_waf_xss_split_body():
                            c.outside("PA", stream[cut2:])]
 
 
+def case_waf_long_body():
+    """Bodies longer than the inspection buffer (body_inspect_bytes: 1024 in this case's
+    config), sent in 1000-byte segments. Past the buffer the body is streamed through the
+    rules that name `body`: a script tag 4.5 KB in is blocked, and so is one cut across two
+    segments 3 KB in (the segment after a block is dropped); a long benign body passes whole."""
+    pkts = []
+    for sport, isn, body in (
+            (43400, 0x50000000, b"x" * 4500 + b"<script>alert(1)</script>" + b"y" * 1475),
+            (43401, 0x50100000, b"x" * 2996 + b"<script>alert(2)</script>" + b"y" * 2979),
+            (43402, 0x50200000, b"note=" + b"plain words, " * 460)):
+        c = conn(sport, isn)
+        head = b"POST /upload HTTP/1.1\r\nHost: shop\r\nContent-Type: text/plain\r\n" \
+               b"Content-Length: %d\r\n\r\n" % len(body)
+        stream = head + body
+        pkts += handshake(c) + [c.outside("PA", head)]
+        pkts += [c.outside("PA", body[i:i + 1000]) for i in range(0, len(body), 1000)]
+    return pkts
+
+
 def case_waf_out_of_order():
     """An attack sent as three segments, last first: the first two are held (and forwarded),
     the one that fills the hole completes the request and is blocked. A benign connection
@@ -182,6 +201,7 @@ DEMO_PARTS = [demo_waf]
 CASES = {
     "waf-sqli-query": case_waf_sqli_query,
     "waf-xss-split-body": case_waf_xss_split_body,
+    "waf-long-body": case_waf_long_body,
     "waf-out-of-order": case_waf_out_of_order,
     "waf-overlap": case_waf_overlap,
     "waf-keepalive": case_waf_keepalive,

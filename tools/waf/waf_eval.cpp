@@ -59,6 +59,7 @@ class Runner {
     state_.threshold = threshold;
     state_.detect_only = detect;
     state_.body_buffer = body_;
+    state_.stream_state = stream_state_;
   }
 
   // Returns blocked; `rules` (if given) gets the matched rule ids, `excerpt` the first
@@ -99,6 +100,7 @@ class Runner {
   HttpLimits limits_;
   HttpParserStorage storage_;
   std::vector<uint8_t> body_;
+  std::vector<char> stream_state_ = std::vector<char>(kWafStreamStateBytes);
   WafRequestState state_;
 };
 
