@@ -221,7 +221,7 @@ SendOnceResult send_once(const std::vector<std::vector<uint8_t>>& frames, uint16
     if (rx_b != rx_a) r.received_b += drop_received(rx_b);
   };
   rte_mbuf* bufs[kBurst];
-  const uint64_t give_up = rte_rdtsc() + hz;  // a port that takes nothing for a second
+  uint64_t give_up = rte_rdtsc() + hz;  // a port that takes nothing for a second
   for (size_t at = 0; at < frames.size() && rte_rdtsc() < give_up;) {
     const auto n = static_cast<uint16_t>(std::min<size_t>(kBurst, frames.size() - at));
     if (rte_pktmbuf_alloc_bulk(pool, bufs, n) != 0) {
@@ -236,6 +236,7 @@ SendOnceResult send_once(const std::vector<std::vector<uint8_t>>& frames, uint16
     for (uint16_t i = took; i < n; ++i) rte_pktmbuf_free(bufs[i]);
     r.sent += took;
     at += took;
+    if (took) give_up = rte_rdtsc() + hz;
     const uint64_t until = rte_rdtsc() + hz * 160 / 1000000;
     while (rte_rdtsc() < until) receive();
   }

@@ -53,8 +53,8 @@ struct TrialResult {
 TrialResult run_trial(const Templates& templates, rte_mempool* pool, const TrialConfig& cfg);
 
 // Sends `frames` once on `port`, paced (32 frames, then 160 us; frames the port refuses are
-// offered again, for up to a second), while receiving and freeing what arrives on `rx_a` and
-// `rx_b`; then receives for `drain_s`. For handshakes before the trials.
+// offered again, until it has taken nothing for a second), while receiving and freeing what arrives
+// on `rx_a` and `rx_b`; then receives for `drain_s`. For handshakes before the trials.
 struct SendOnceResult {
   uint64_t sent = 0;        // frames the port took
   uint64_t received_b = 0;  // frames that arrived on rx_b meanwhile
