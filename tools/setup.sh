@@ -20,6 +20,8 @@ packages=(
   curl wrk iputils-ping iputils-arping
   nodejs chromium   # the web view's browser test (playwright-core from npm drives chromium)
   libmodsecurity3 libmodsecurity-dev modsecurity-crs   # WAF baseline: tools/waf/modsec_eval
+  netsniff-ng nftables   # tools/bench/kernel_compare.sh: trafgen, the kernel's NAT gateway
+  python3-matplotlib     # plots: gauntlet-trafficgen --plot
 )
 
 missing=()

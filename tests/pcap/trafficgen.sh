@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The line-rate traffic generator: on a loopback port (net_ring) every frame it sends comes
-# back stamped, in order, and is counted; through gauntlet over memif links at a modest
-# rate, every frame crosses gauntlet (firewall, conntrack, forward) and is received on the
-# other port. Bad options are refused. Usage: trafficgen.sh TRAFFICGEN GAUNTLET SOURCE_ROOT
+# back stamped, in order, and is counted; a pcap sent with --flows N goes out once per flow
+# with the source address and port rewritten and valid checksums; through gauntlet over
+# memif links at a modest rate, every frame crosses gauntlet (firewall, conntrack, forward)
+# and is received on the other port; in HTTP mode gauntlet's WAF inspects every connection's
+# requests, passes the benign ones and blocks the attacks. Bad options are refused.
+# Usage: trafficgen.sh TRAFFICGEN GAUNTLET SOURCE_ROOT
 set -euo pipefail
 gen=$1 bin=$2 root=$3
 tmp=$(mktemp -d)
@@ -34,6 +37,45 @@ if "$gen" -l 0 "${eal[@]}" --no-shconf --vdev net_ring0 -- --sizes 12 >"$tmp/bad
   echo "trafficgen: a 12-byte frame size was accepted"; exit 1
 fi
 grep -q "not a number from 60 to 9000" "$tmp/bad.txt" || { echo "trafficgen: no reason given"; cat "$tmp/bad.txt"; exit 1; }
+
+# A pcap of a UDP and a TCP frame, sent with --flows 300: the generator's port writes what it
+# sends (net_pcap tx_pcap). Copy k of each frame has source 203.0.113.(1 + (7 + k) % 250)
+# and source port 1024 + (port + k / 250) % 64512, and both checksums are valid.
+/usr/bin/python3 - "$tmp/flows-in.pcap" <<'PY'
+import sys
+from scapy.all import Ether, IP, TCP, UDP, wrpcap
+wrpcap(sys.argv[1], [
+    Ether(dst="02:00:00:00:00:01", src="02:00:00:00:01:fe") / IP(src="203.0.113.7", dst="10.0.0.10") /
+    UDP(sport=5000, dport=53) / (b"q" * 20),
+    Ether(dst="02:00:00:00:00:01", src="02:00:00:00:01:fe") / IP(src="203.0.113.7", dst="10.0.0.10") /
+    TCP(sport=5001, dport=80, flags="A", seq=1, ack=1) / b"GET / HTTP/1.1\r\n\r\n"])
+PY
+"$gen" -l 0 "${eal[@]}" --no-shconf \
+  --vdev "net_pcap0,rx_pcap=$tmp/flows-in.pcap,tx_pcap=$tmp/flows-out.pcap" -- \
+  --tx-port 0 --rx-port 0 --pcap "$tmp/flows-in.pcap" --flows 300 --rate 20000 --duration 0.1 \
+  >"$tmp/flows.txt" 2>&1 || { echo "trafficgen: --pcap --flows failed"; cat "$tmp/flows.txt"; exit 1; }
+/usr/bin/python3 - "$tmp/flows-out.pcap" <<'PY'
+import sys
+from scapy.all import IP, TCP, UDP, rdpcap
+frames = rdpcap(sys.argv[1])
+seen = set()
+for f in frames:
+    ip = f[IP]
+    l4 = ip[UDP] if UDP in ip else ip[TCP]
+    again = IP(bytes(ip))
+    del again.chksum
+    del again[l4.__class__].chksum
+    again = IP(bytes(again))
+    if (ip.chksum, l4.chksum) != (again.chksum, again[l4.__class__].chksum):
+        sys.exit("trafficgen: a rewritten frame has a bad checksum: %s" % f.summary())
+    seen.add((ip.proto, ip.src, l4.sport))
+want = {(p, "203.0.113.%d" % (1 + (7 + k) % 250), 1024 + (port + k // 250) % 64512)
+        for p, port in ((17, 5000), (6, 5001)) for k in range(300)}
+if seen != want:
+    sys.exit("trafficgen: %d distinct flows sent, %d expected; unexpected: %s" %
+             (len(seen), len(want), sorted(seen - want)[:5]))
+print("trafficgen: a 2-frame pcap went out as 600 flows with valid checksums (%d frames)" % len(frames))
+PY
 
 # The generator's run is over once its JSON is written; gauntlet is stopped then, and only
 # then the generator (--hold-until), so that gauntlet never polls a memif link whose peer
@@ -74,13 +116,14 @@ forwarded=$(awk '$1 == "ingress" && $2 == "forward" { print $5 }' "$tmp/gauntlet
 echo "trafficgen: gauntlet forwarded all $sent frames of 64 flows between the generator's ports"
 
 # A throughput search through gauntlet over a small range: it converges, the NDR's
-# confirming trial loses nothing, and its latency figures are in order.
+# confirming trial loses nothing, its latency figures are in order, and --plot draws it.
 rm -f "$tmp/outside.sock" "$tmp/inside.sock"
 "$gen" -l 0 "${eal[@]}" --single-file-segments --file-prefix "tgs-$$" \
   --vdev "net_memif0,role=server,socket=$tmp/outside.sock" \
   --vdev "net_memif1,role=server,socket=$tmp/inside.sock" \
   -- --tx-port 0 --rx-port 1 --flows 64 --duration 0.3 --search --max-rate 5000 --precision 0.2 \
-  --json "$tmp/search.json" --hold-until "$tmp/search.done" >"$tmp/search.txt" 2>"$tmp/search.err" &
+  --json "$tmp/search.json" --plot "$tmp/search.png" --hold-until "$tmp/search.done" \
+  >"$tmp/search.txt" 2>"$tmp/search.err" &
 tg=$!
 for _ in $(seq 50); do [ -S "$tmp/outside.sock" ] && [ -S "$tmp/inside.sock" ] && break; sleep 0.1; done
 "$bin" -l 1 "${eal[@]}" --single-file-segments --file-prefix "duts-$$" -- --config "$tmp/dut.yaml" \
@@ -88,7 +131,7 @@ for _ in $(seq 50); do [ -S "$tmp/outside.sock" ] && [ -S "$tmp/inside.sock" ] &
 gl=$!
 finish_run "$tmp/search.json" "$tmp/search.done"
 cat "$tmp/search.txt"
-/usr/bin/python3 - "$tmp/search.json" <<'PY'
+/usr/bin/python3 - "$tmp/search.json" "$tmp/search.png" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
 ndr, pdr, conf = r["ndr"], r["pdr"], r["confirm"]
@@ -97,6 +140,8 @@ if pdr["offered_pps"] < ndr["offered_pps"]: sys.exit("trafficgen: PDR below NDR"
 if conf["sent"] == 0 or conf["lost"] != 0: sys.exit("trafficgen: the confirming trial lost %d of %d" % (conf["lost"], conf["sent"]))
 lat = conf["latency_ns"]
 if not 0 < lat["min"] <= lat["p50"] <= lat["p99"] <= lat["max"]: sys.exit("trafficgen: latency out of order: %s" % lat)
+png = open(sys.argv[2], "rb").read()
+if not png.startswith(b"\x89PNG") or len(png) < 10000: sys.exit("trafficgen: --plot wrote no PNG (%d bytes)" % len(png))
 print("trafficgen: NDR %.0f pps confirmed with no loss; latency p50 %.1f us, p99 %.1f us" % (ndr["offered_pps"], lat["p50"] / 1e3, lat["p99"] / 1e3))
 PY
 
@@ -106,3 +151,54 @@ if "$gen" -l 0 "${eal[@]}" --no-shconf --vdev net_ring0 -- --tx-port 0 --rx-port
   echo "trafficgen: a rate of 200% of line rate was accepted"; exit 1
 fi
 grep -q "above 100% of line rate" "$tmp/over.txt" || { echo "trafficgen: no reason given"; cat "$tmp/over.txt"; exit 1; }
+
+# HTTP mode through gauntlet: 64 connections to the shop VIP (WAF on, mode block), the
+# generator answering each SYN as the backend. gauntlet tracks all 64 to established, its WAF
+# inspects every connection's requests, blocks the 8 attack connections (SQL injection, XSS,
+# path traversal, command injection: two each) once each and stops their later requests;
+# the 56 benign connections' requests all reach the backend side, none blocked.
+rm -f "$tmp/outside.sock" "$tmp/inside.sock"
+"$gen" -l 0 "${eal[@]}" --single-file-segments --file-prefix "tgh-$$" \
+  --vdev "net_memif0,role=server,socket=$tmp/outside.sock" \
+  --vdev "net_memif1,role=server,socket=$tmp/inside.sock" \
+  -- --tx-port 0 --rx-port 1 --http --flows 64 --rate 3000 --duration 0.5 \
+  --json "$tmp/http.json" --hold-until "$tmp/http.done" >"$tmp/http.txt" 2>"$tmp/http.err" &
+tg=$!
+for _ in $(seq 50); do [ -S "$tmp/outside.sock" ] && [ -S "$tmp/inside.sock" ] && break; sleep 0.1; done
+"$bin" -l 1 "${eal[@]}" --single-file-segments --file-prefix "duth-$$" -- --config "$tmp/dut.yaml" \
+  --events "$tmp/http-events.jsonl" --duration 60 >"$tmp/gauntlet-http.txt" 2>"$tmp/gauntlet-http.err" &
+gl=$!
+finish_run "$tmp/http.json" "$tmp/http.done"
+cat "$tmp/http.txt"
+/usr/bin/python3 - "$tmp/http.txt" "$tmp/http.json" "$tmp/gauntlet-http.txt" "$tmp/http-events.jsonl" <<'PY'
+import collections, json, re, sys
+gen_text, run, summary = open(sys.argv[1]).read(), json.load(open(sys.argv[2]))["run"], open(sys.argv[3]).read()
+events = [json.loads(l) for l in open(sys.argv[4]) if '"layer":"waf"' in l]
+problems = []
+if "handshakes: 64 SYN, 64 SYN-ACK, 64 ACK sent for 64 connections" not in gen_text:
+    problems.append("the handshakes did not all go out")
+def reasons(direction, layer):
+    m = re.search(r"^%s\s+%s\s.*$" % (direction, layer), summary, re.M)
+    return dict((k, int(v)) for k, v in re.findall(r"(\S+:\S+) (\d+)", m.group(0))) if m else {}
+ct, waf = reasons("ingress", "conntrack"), reasons("ingress", "waf")
+if ct.get("conntrack:new") != 64 or "conntrack:invalid" in ct:
+    problems.append("conntrack: %s" % ct)
+if "waf: 64 flows inspected" not in summary:
+    problems.append("the WAF did not inspect all 64 connections")
+blocked = [e for e in events if e["reason"] == "waf:blocked"]
+rules = collections.Counter(e["waf"]["matches"][0]["rule"][:3] for e in blocked)
+if waf.get("waf:blocked") != 8 or len({e["src"] for e in blocked}) != 8 or sorted(rules) != ["930", "932", "941", "942"]:
+    problems.append("expected 8 attack connections blocked by 930/932/941/942 rules: %s, %s" % (waf, dict(rules)))
+if set(waf) - {"waf:inspected", "waf:blocked", "waf:flow-blocked"}:
+    problems.append("unexpected WAF outcomes: %s" % waf)
+# Every benign request reached the backend side: what was received is what was sent less
+# the attack connections' requests (one in eight of the frames).
+sent, received = run["sent"], run["received"]
+if not (sent * 7 // 8 - 8 <= received <= sent * 7 // 8 + 8) or waf.get("waf:inspected", 0) < received:
+    problems.append("sent %d, received %d, inspected %s" % (sent, received, waf.get("waf:inspected")))
+if problems:
+    print(summary)
+    sys.exit("trafficgen: HTTP mode: " + "; ".join(problems))
+print("trafficgen: HTTP mode: 64 connections inspected, %d benign requests passed, 8 attack "
+      "connections blocked (rules %s)" % (received, ", ".join(sorted(rules))))
+PY

@@ -47,6 +47,9 @@ SCENARIOS = [
      ("udp", 100000, "imix", "ingress", "vip"), ["firewall-fw1.yaml", "services.yaml"], False),
     ("egress-full-imix", "egress-full with IMIX sizes",
      ("udp", 50000, "imix", "egress", "pods"), ["allowlist-fw1.yaml", "snat.yaml"], False),
+    # Live traffic, not a looped pcap: gauntlet-trafficgen --http over memif (run_waf).
+    ("waf-http", "+ WAF: HTTP GET/POST mix, 1 in 8 an attack, 1K keep-alive connections",
+     ("http", 1000, "http", "ingress", "vip"), ["waf.yaml"], True),
 ]
 
 
@@ -230,6 +233,111 @@ def run_gauntlet(scenario, files, meta, args, logdir, stage_cycles):
     return r
 
 
+def run_waf(scenario, args, logdir):
+    """The WAF on an HTTP mix. A looped pcap cannot keep TCP connections going (each pass
+    would resend bytes the stream already has), so the traffic is live: gauntlet-trafficgen
+    --http serves two memif links on core 0 (it plays the clients and, for the handshakes, the
+    backend; every pass sends each connection's next request) and gauntlet attaches to them
+    with one worker on core 1, timing its stages. The generator's unthrottled run gives the
+    wall-clock rate (what came through to the backend side); gauntlet's busy cycles give the
+    cost per packet."""
+    name, _, t, fragments, _ = scenario
+    flows = t[1]
+    gen = os.path.join(args.build, "tools", "trafficgen", "gauntlet-trafficgen")
+    if not os.access(gen, os.X_OK):
+        log(f"bench: {gen} not built: no {name}")
+        return None
+    sock = os.path.join(logdir, f"memif-{name}")
+    os.makedirs(sock, exist_ok=True)
+    files = {"outside": f"net_memif0,role=client,socket={sock}/outside.sock",
+             "inside": f"net_memif1,role=client,socket={sock}/inside.sock"}
+    text = ""
+    for part in ["base.yaml"] + fragments:
+        with open(os.path.join(HERE, "configs", part)) as fh:
+            text += fh.read() + "\n"
+    for k, v in {"WORKERS": "1", "MBUFS": "32768", "CAPACITY": "65536", "REPO": REPO,
+                 "OUTSIDE_DEVICE": files["outside"], "INSIDE_DEVICE": files["inside"],
+                 "CORPORA": args.corpora}.items():
+        text = text.replace(f"@{k}@", v)
+    config = os.path.join(logdir, f"{name}.yaml")
+    with open(config, "w") as fh:
+        fh.write(text)
+    gen_json = os.path.join(logdir, f"trafficgen-{name}.json")
+    hold = os.path.join(sock, "done")
+    summary = os.path.join(logdir, f"gauntlet-{name}.json")
+    eal = ["--no-huge", "-m", "1024", "--no-pci", "--single-file-segments",
+           "--log-level=*:warning"]
+    gcmd = ([gen, "-l", "0"] + eal + ["--file-prefix", f"tg-bench-{os.getpid()}",
+            "--vdev", f"net_memif0,role=server,socket={sock}/outside.sock",
+            "--vdev", f"net_memif1,role=server,socket={sock}/inside.sock", "--",
+            "--tx-port", "0", "--rx-port", "1", "--http", "--flows", str(flows),
+            "--duration", str(args.duration), "--json", gen_json, "--hold-until", hold])
+    dcmd = ([args.gauntlet, "-l", "1"] + eal + ["--file-prefix", f"dut-bench-{os.getpid()}",
+            "--", "--config", config, "--duration", "300", "--summary-json", summary,
+            "--events", os.path.join(logdir, f"events-{name}.jsonl"), "--stage-cycles"])
+    gen_log = open(os.path.join(logdir, f"trafficgen-{name}.log"), "w")
+    dut_path = os.path.join(logdir, f"gauntlet-{name}.log")
+    dut_log = open(dut_path, "w")
+    gen_log.write(" ".join(gcmd) + "\n")
+    dut_log.write(" ".join(dcmd) + "\n")
+    gen_log.flush()
+    dut_log.flush()
+    g = subprocess.Popen(gcmd, stdout=gen_log, stderr=subprocess.STDOUT)
+    for _ in range(100):
+        if all(os.path.exists(os.path.join(sock, f"{p}.sock")) for p in files):
+            break
+        time.sleep(0.1)
+    d = subprocess.Popen(dcmd, stdout=dut_log, stderr=subprocess.STDOUT)
+    # The generator's run ends with its JSON; gauntlet stops first, then the generator (a
+    # memif peer must not poll a link whose other side has gone).
+    deadline = time.time() + 240
+    while time.time() < deadline and g.poll() is None and not (
+            os.path.exists(gen_json) and os.path.getsize(gen_json) > 0):
+        time.sleep(0.1)
+    d.send_signal(signal.SIGTERM)
+    try:
+        d.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        d.kill()
+        d.wait()
+    open(hold, "w").close()
+    try:
+        g.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        g.kill()
+        g.wait()
+    if not os.path.exists(gen_json) or not os.path.exists(summary):
+        log(f"bench: {name}: no result, see {gen_log.name} and {dut_path}")
+        return None
+    with open(gen_json) as fh:
+        run = json.load(fh)["run"]
+    with open(summary) as fh:
+        s = json.load(fh)
+    live = s["live"]
+    pps = run["received"] / run["elapsed_s"] if run["elapsed_s"] else 0
+    tx_pps = run["sent"] / run["elapsed_s"] if run["elapsed_s"] else 0
+    # Request bytes and frame bytes per frame, from what the generator offered.
+    payload = run["http_payload_gbps"] * 1e9 / 8 / tx_pps if tx_pps else 0
+    frame = run["gbps"] * 1e9 / 8 / tx_pps - 4 if tx_pps else 0
+    win = live["window"]
+    stages = [{"stage": st["stage"],
+               "cycles_per_packet": st["cycles"] / st["packets"] if st["packets"] else 0}
+              for st in win.get("stage_cycles", [])]
+    busy = sum(st["cycles_per_packet"] for st in stages) or None
+    mpps = pps / 1e6
+    return {"mpps_per_worker": mpps, "gbps": mpps * (frame + 4) * 8 / 1e3,
+            "cycles_per_packet": live["tsc_hz"] / pps if pps else None,
+            "busy_cycles_per_packet": busy, "stages": stages,
+            "http_payload_gbps_per_worker": pps * payload * 8 / 1e9,
+            "http_payload_gbps_busy": live["tsc_hz"] / busy * payload * 8 / 1e9 if busy else None,
+            "payload_bytes_per_packet": payload, "packets": run["received"],
+            "forwarded": run["received"], "sent": run["sent"], "tx_refused": run["tx_refused"],
+            "new_flows_in_window": None, "window_s": run["elapsed_s"],
+            "tsc_hz": live["tsc_hz"], "waf": s.get("waf"), "log": dut_path,
+            "generator_log": gen_log.name, "summary": summary,
+            "flows_created": s["flows"]["created"]}
+
+
 def fmt(v, spec):
     return format(v, spec) if v is not None else "-"
 
@@ -266,6 +374,13 @@ def main():
     floors, results = {}, []
     for sc in chosen:
         name, adds, t, fragments, _ = sc
+        if t[0] == "http":
+            log(f"bench: gauntlet, {name} (gauntlet-trafficgen --http over memif, 1 worker)")
+            g = run_waf(sc, args, logdir)
+            results.append({"scenario": name, "adds": adds, "traffic": "http 1K conns mix",
+                            "flows": t[1], "config_fragments": fragments, "floor": None,
+                            "gauntlet": g, "ratio_to_floor": None, "wall_ratio_to_floor": None})
+            continue
         files, meta = make_traffic(t, args.cache, args.workers)
         key = traffic_name(t)
         if key not in floors:
@@ -309,7 +424,12 @@ def main():
               f"{fmt(g and g.get('busy_cycles_per_packet'), '6.0f')} "
               f"{fmt(f and f['mpps_wall'], '6.2f')} {fmt(f and f['cycles_per_packet'], '6.0f')} "
               f"{fmt(r['ratio_to_floor'], '5.2f')} {fmt(r['wall_ratio_to_floor'], '5.2f')} "
-              f"{fmt(fwd, '5.1f')} {fmt(g and g['new_flows_in_window'], '4d')}")
+              f"{fmt(fwd, '5.1f')} {fmt(g and g.get('new_flows_in_window'), '4d')}")
+        if g and g.get("http_payload_gbps_per_worker") is not None:
+            print(f"    HTTP payload: {g['http_payload_gbps_per_worker']:.3f} Gbit/s per worker "
+                  f"(wall clock), {fmt(g['http_payload_gbps_busy'], '.3f')} Gbit/s at the busy "
+                  f"cycles; {g['payload_bytes_per_packet']:.0f} request bytes per packet; no "
+                  f"floor (live memif traffic, not the pcap replay)")
         if g and g.get("stages"):
             print("    cycles/packet: " + ", ".join(
                 f"{s['stage']} {s['cycles_per_packet']:.0f}" for s in g["stages"]

@@ -18,7 +18,10 @@
 # marked quick, stage accounting (--stage-cycles) on in the timed run. --full: 5 s windows,
 # every scenario, timed runs without accounting plus a second run per scenario for the
 # per-stage split. --only runs the named scenarios; --workers N (default 1) splits the
-# flows over N pcaps, one RX queue each. Scenarios and figures: README.md, "Benchmarks".
+# flows over N pcaps, one RX queue each. The WAF scenario (waf-http) is live traffic, not a
+# pcap: gauntlet-trafficgen --http on core 0 and gauntlet (one worker) on core 1 over memif;
+# it has no floor and prints Gbit/s of HTTP payload. Scenarios and figures: README.md,
+# "Benchmarks".
 # Logs, configs and the JSON go to a fresh /tmp/gauntlet_bench.* folder (--json: elsewhere).
 set -euo pipefail
 

@@ -35,6 +35,8 @@ struct Options {
   bool do_search = false;
   std::string json;
   std::string hold;  // keep the ports up after the run until this file exists
+  std::string plot;  // PNG of loss and latency against the offered rate (search only)
+  bool flows_set = false, dst_set = false;
 };
 
 void usage() {
@@ -47,7 +49,15 @@ void usage() {
       "  --proto udp|tcp           (default udp)\n"
       "  --dst-mac MAC --src-mac MAC   (default 02:00:00:00:00:01 / 02:00:00:00:01:fe)\n"
       "  --dst-ip A --dst-port P   (default 10.0.0.10:53); sources 203.0.113.1-250\n"
-      "  --pcap FILE               send the frames of FILE, looped, as captured\n"
+      "  --pcap FILE               send the frames of FILE, looped, as captured; with --flows N,\n"
+      "                            once per flow, source address and port rewritten per flow\n"
+      "  --http                    TCP connections with HTTP requests (a GET/POST mix, every\n"
+      "                            eighth an attack) to --dst-ip:--dst-port (default the shop\n"
+      "                            VIP 198.51.100.12:80); the generator sends each connection's\n"
+      "                            SYN-ACK as the backend from the receive port first\n"
+      "  --backend A:P             HTTP: the service's one backend (default 10.0.0.10:80)\n"
+      "  --rx-dst-mac MAC --rx-src-mac MAC   HTTP: the backend side's frames (default\n"
+      "                            02:00:00:00:00:02 / 02:00:00:00:02:0a)\n"
       "rate and time:\n"
       "  --rate PPS|N%             offered rate (default: unthrottled)\n"
       "  --duration S              transmit time of a trial (default 1)\n"
@@ -57,6 +67,8 @@ void usage() {
       "  --precision F             stop when the interval is below F of the max (default 0.01)\n"
       "  --max-rate PPS            search below this rate (default: the unthrottled rate)\n"
       "  --json FILE               results as JSON\n"
+      "  --plot FILE               search: PNG of loss and latency against the offered rate\n"
+      "                            (tools/trafficgen/plot.py, python3-matplotlib)\n"
       "  --hold-until FILE         after the run, keep the ports up until FILE exists (at most\n"
       "                            60 s): a virtual-link peer can stop first, cleanly\n",
       stderr);
@@ -102,8 +114,8 @@ bool parse_args(int argc, char** argv, Options& o) {
       o.trial.rx_port = static_cast<uint16_t>(d);
     else if (a == "--sizes" && has_value)
       ok = parse_sizes(v, o.synth.sizes, error);
-    else if (a == "--flows" && number(d) && d >= 1)
-      o.synth.flows = static_cast<uint32_t>(d);
+    else if (a == "--flows" && number(d) && d >= 1 && d <= 1e6)
+      o.synth.flows = static_cast<uint32_t>(d), o.flows_set = true;
     else if (a == "--proto" && has_value) {
       ok = !std::strcmp(v, "udp") || !std::strcmp(v, "tcp");
       o.synth.tcp = !std::strcmp(v, "tcp");
@@ -112,9 +124,25 @@ bool parse_args(int argc, char** argv, Options& o) {
     else if (a == "--src-mac" && has_value)
       ok = parse_mac(v, o.synth.src_mac);
     else if (a == "--dst-ip" && has_value)
-      ok = parse_ipv4(v, o.synth.dst_ip);
+      ok = parse_ipv4(v, o.synth.dst_ip), o.dst_set = true;
     else if (a == "--dst-port" && number(d) && d <= 65535)
-      o.synth.dst_port = static_cast<uint16_t>(d);
+      o.synth.dst_port = static_cast<uint16_t>(d), o.dst_set = true;
+    else if (a == "--http") {
+      o.synth.http = true;
+      continue;
+    } else if (a == "--backend" && has_value) {
+      const char* colon = std::strrchr(v, ':');
+      char* end = nullptr;
+      const unsigned long port = colon ? std::strtoul(colon + 1, &end, 10) : 0;
+      ok = colon && end && *end == '\0' && port >= 1 && port <= 65535 &&
+           parse_ipv4(std::string(v, colon).c_str(), o.synth.backend_ip);
+      o.synth.backend_port = static_cast<uint16_t>(port);
+    } else if (a == "--rx-dst-mac" && has_value)
+      ok = parse_mac(v, o.synth.rx_dst_mac);
+    else if (a == "--rx-src-mac" && has_value)
+      ok = parse_mac(v, o.synth.rx_src_mac);
+    else if (a == "--plot" && has_value)
+      o.plot = v;
     else if (a == "--pcap" && has_value)
       o.pcap = v;
     else if (a == "--rate" && has_value)
@@ -195,11 +223,28 @@ int main(int argc, char** argv) {
   }
   Templates t;
   std::string error;
+  if (o.synth.http && !o.pcap.empty()) {
+    std::fputs("gauntlet-trafficgen: --http and --pcap exclude each other\n", stderr);
+    return 2;
+  }
+  if (o.synth.http && o.trial.tx_port == o.trial.rx_port) {
+    std::fputs(
+        "gauntlet-trafficgen: --http needs two ports (the backend answers SYNs on --rx-port)\n",
+        stderr);
+    return 2;
+  }
+  if (!o.plot.empty() && !o.do_search) {
+    std::fputs("gauntlet-trafficgen: --plot draws a search: give --search\n", stderr);
+    return 2;
+  }
   if (!o.pcap.empty()) {
-    if (!load_pcap(o.pcap, t, error)) {
+    if (!load_pcap(o.pcap, o.flows_set ? o.synth.flows : 1, t, error)) {
       std::fprintf(stderr, "gauntlet-trafficgen: %s\n", error.c_str());
       return 2;
     }
+  } else if (o.synth.http) {
+    if (!o.dst_set) o.synth.dst_ip = 0xc633640c, o.synth.dst_port = 80;  // 198.51.100.12
+    t = synthesise_http(o.synth);
   } else {
     t = synthesise(o.synth);
   }
@@ -244,6 +289,29 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  // HTTP: each connection's handshake, once, in order (see http.cpp): the clients' SYNs, the
+  // backend's SYN-ACKs, the clients' ACKs. Trials then go on from where the last one stopped.
+  SendCursor cursor;
+  if (o.synth.http) {
+    o.trial.cursor = &cursor;
+    const uint16_t tx = o.trial.tx_port, rx = o.trial.rx_port;
+    // The DUT may still be starting (compiling its WAF rules) with the link already up: a
+    // connection's SYN goes again every 100 ms until the DUT forwards it (RFC 2544's
+    // learning frames; a repeated SYN leaves the flow in syn-sent).
+    bool alive = false;
+    for (int i = 0; i < 300 && !alive; ++i)
+      alive = send_once({t.syn.front()}, tx, tx, rx, pool, 0.1).received_b > 0;
+    if (!alive) {
+      std::fputs("gauntlet-trafficgen: no SYN came through in 30 s; nothing to measure\n", stderr);
+      return 1;
+    }
+    const uint64_t syns = send_once(t.syn, tx, tx, rx, pool, 0.1).sent;
+    const uint64_t syn_acks = send_once(t.syn_ack, rx, tx, rx, pool, 0.1).sent;
+    const uint64_t acks = send_once(t.ack, tx, tx, rx, pool, 0.1).sent;
+    std::printf("handshakes: %llu SYN, %llu SYN-ACK, %llu ACK sent for %zu connections\n",
+                static_cast<unsigned long long>(syns), static_cast<unsigned long long>(syn_acks),
+                static_cast<unsigned long long>(acks), t.syn.size());
+  }
   // Learning frames (RFC 2544 section 23): a trickle until the DUT forwards one, so that a
   // device still starting up (or resolving its neighbours) does not count as loss.
   bool learned = false;
@@ -258,6 +326,8 @@ int main(int argc, char** argv) {
     std::fputs("gauntlet-trafficgen: nothing came back during 30 s of learning frames\n", stderr);
   RunReport report;
   report.avg_frame_bytes = avg_frame;
+  report.avg_payload_bytes =
+      static_cast<double>(t.payload_bytes) / static_cast<double>(t.frames.size());
   report.line_pps = line_pps;
   report.templates = t.frames.size();
   if (o.do_search) {
@@ -268,9 +338,20 @@ int main(int argc, char** argv) {
     report.single = run_trial(t, pool, o.trial);
   }
   print_report(report, stdout);
+  if (o.json.empty() && !o.plot.empty()) o.json = o.plot + ".json";
   if (!o.json.empty() && !write_json(report, o.json)) {
     std::fprintf(stderr, "gauntlet-trafficgen: cannot write %s\n", o.json.c_str());
     return 1;
+  }
+  int rc = 0;
+  if (!o.plot.empty()) {
+    // The plot script sits beside the sources (meson passes its path); matplotlib draws it.
+    const std::string cmd = std::string("/usr/bin/python3 ") + GAUNTLET_TRAFFICGEN_PLOT + " '" +
+                            o.json + "' '" + o.plot + "'";
+    if (std::system(cmd.c_str()) != 0) {
+      std::fprintf(stderr, "gauntlet-trafficgen: the plot failed: %s\n", cmd.c_str());
+      rc = 1;
+    }
   }
   std::fflush(stdout);
   // A memif/vhost peer still polling when this side's ports go away can fault inside its
@@ -280,5 +361,5 @@ int main(int argc, char** argv) {
   rte_eth_dev_stop(o.trial.tx_port);
   if (o.trial.rx_port != o.trial.tx_port) rte_eth_dev_stop(o.trial.rx_port);
   rte_eal_cleanup();
-  return 0;
+  return rc;
 }

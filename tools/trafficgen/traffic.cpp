@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include <pcap/pcap.h>
 
@@ -24,14 +25,43 @@ void put32(uint8_t* p, uint32_t v) {
   put16(p + 2, static_cast<uint16_t>(v));
 }
 
-uint32_t sum16(const uint8_t* p, size_t n, uint32_t acc = 0) {
-  for (size_t i = 0; i + 1 < n; i += 2) acc += (uint32_t{p[i]} << 8) | p[i + 1];
-  if (n & 1) acc += uint32_t{p[n - 1]} << 8;
-  return acc;
-}
-uint16_t fold(uint32_t acc) {
-  while (acc >> 16) acc = (acc & 0xffff) + (acc >> 16);
-  return static_cast<uint16_t>(~acc);
+uint32_t sum16(const uint8_t* p, size_t n, uint32_t acc = 0) { return checksum_add(p, n, acc); }
+uint16_t fold(uint32_t acc) { return checksum_fold(acc); }
+
+// Copy k of a pcap frame: an IPv4 TCP/UDP frame gets its source address's last byte and its
+// source port rewritten (load_pcap), and both checksums computed afresh.
+void rewrite_flow(std::vector<uint8_t>& f, uint32_t k) {
+  size_t l3 = kEthHeader;
+  uint16_t type = static_cast<uint16_t>(f.size() >= l3 ? f[12] << 8 | f[13] : 0);
+  if (type == 0x8100 && f.size() >= l3 + 4) {  // one VLAN tag
+    type = static_cast<uint16_t>(f[16] << 8 | f[17]);
+    l3 += 4;
+  }
+  if (type != 0x0800 || f.size() < l3 + kIpv4Header) return;
+  uint8_t* ip = f.data() + l3;
+  const size_t ihl = size_t{ip[0] & 0x0fu} * 4;
+  const size_t ip_len = static_cast<size_t>(ip[2] << 8 | ip[3]);
+  const bool fragment = (ip[6] & 0x3f) || ip[7];
+  if ((ip[0] >> 4) != 4 || ihl < kIpv4Header || ip_len < ihl || l3 + ip_len > f.size() || fragment)
+    return;
+  const uint8_t proto = ip[9];
+  const size_t l4_len = ip_len - ihl;
+  if (!((proto == 6 && l4_len >= kTcpHeader) || (proto == 17 && l4_len >= kUdpHeader))) return;
+  ip[15] = static_cast<uint8_t>(1 + (ip[15] + k) % 250);
+  ip[10] = ip[11] = 0;
+  put16(ip + 10, fold(sum16(ip, ihl)));
+  uint8_t* l4 = ip + ihl;
+  const uint32_t port = static_cast<uint32_t>(l4[0] << 8 | l4[1]);
+  put16(l4, static_cast<uint16_t>(1024 + (port + k / 250) % 64512));
+  const size_t csum_at = proto == 6 ? 16 : 6;
+  if (proto == 17 && l4[6] == 0 && l4[7] == 0) return;  // UDP without a checksum stays so
+  l4[csum_at] = l4[csum_at + 1] = 0;
+  uint32_t acc = sum16(ip + 12, 8);
+  acc += proto;
+  acc += static_cast<uint32_t>(l4_len);
+  uint16_t csum = fold(sum16(l4, l4_len, acc));
+  if (proto == 17 && csum == 0) csum = 0xffff;
+  put16(l4 + csum_at, csum);
 }
 
 // One IPv4 UDP or TCP frame of `size` bytes; the payload (where the stamp goes) is zero,
@@ -82,6 +112,17 @@ std::vector<uint8_t> build_frame(const SynthSpec& spec, uint32_t flow, uint16_t 
 
 }  // namespace
 
+uint32_t checksum_add(const uint8_t* p, size_t n, uint32_t acc) {
+  for (size_t i = 0; i + 1 < n; i += 2) acc += (uint32_t{p[i]} << 8) | p[i + 1];
+  if (n & 1) acc += uint32_t{p[n - 1]} << 8;
+  return acc;
+}
+
+uint16_t checksum_fold(uint32_t acc) {
+  while (acc >> 16) acc = (acc & 0xffff) + (acc >> 16);
+  return static_cast<uint16_t>(~acc);
+}
+
 bool parse_sizes(const std::string& text, std::vector<uint16_t>& sizes, std::string& error) {
   sizes.clear();
   if (text == "imix") {
@@ -118,12 +159,14 @@ Templates synthesise(const SynthSpec& spec) {
     const bool room = size >= headers + sizeof(Stamp);
     t.stamp_at.push_back(room ? static_cast<uint16_t>((size - sizeof(Stamp)) & ~1u) : 0);
     t.checksum_at.push_back(kEthHeader + kIpv4Header + (spec.tcp ? 16 : 6));
+    t.seq_at.push_back(0);
+    t.seq_step.push_back(0);
     t.bytes += size;
   }
   return t;
 }
 
-bool load_pcap(const std::string& path, Templates& out, std::string& error) {
+bool load_pcap(const std::string& path, uint32_t flows, Templates& out, std::string& error) {
   char err[PCAP_ERRBUF_SIZE];
   pcap_t* p = pcap_open_offline(path.c_str(), err);
   if (!p) {
@@ -137,18 +180,36 @@ bool load_pcap(const std::string& path, Templates& out, std::string& error) {
   }
   pcap_pkthdr* h = nullptr;
   const u_char* data = nullptr;
+  std::vector<std::vector<uint8_t>> captured;
+  uint64_t bytes = 0;
   while (pcap_next_ex(p, &h, &data) == 1) {
     if (h->caplen < kEthHeader) continue;
-    out.frames.emplace_back(data, data + h->caplen);
-    // Pcap frames keep their payload: they are sent as captured, unstamped, and counted.
-    out.stamp_at.push_back(0);
-    out.checksum_at.push_back(0);
-    out.bytes += h->caplen;
+    captured.emplace_back(data, data + h->caplen);
+    bytes += h->caplen;
   }
   pcap_close(p);
-  if (out.frames.empty()) {
+  if (captured.empty()) {
     error = path + ": no frames";
     return false;
+  }
+  // Every copy is a template of its own: bound the memory they take.
+  constexpr uint64_t kMaxTemplateBytes = uint64_t{1} << 30;
+  if (bytes * flows > kMaxTemplateBytes) {
+    error = path + ": " + std::to_string(captured.size()) + " frames x " + std::to_string(flows) +
+            " flows is more than 1 GiB of frames; give fewer flows or a shorter pcap";
+    return false;
+  }
+  for (uint32_t k = 0; k < flows; ++k) {
+    for (const auto& frame : captured) {
+      out.frames.push_back(frame);
+      if (flows > 1) rewrite_flow(out.frames.back(), k);
+      // Pcap frames keep their payload: they are sent unstamped, and counted.
+      out.stamp_at.push_back(0);
+      out.checksum_at.push_back(0);
+      out.seq_at.push_back(0);
+      out.seq_step.push_back(0);
+      out.bytes += frame.size();
+    }
   }
   return true;
 }

@@ -81,6 +81,30 @@ void stamp(uint8_t* frame, uint16_t at, uint16_t checksum_at, uint32_t sequence,
   frame[checksum_at + 1] = static_cast<uint8_t>(csum);
 }
 
+// Adds `delta` to the 32-bit big-endian number at `at` and adjusts the L4 checksum at
+// `checksum_at` by the change (RFC 1624, eqn. 3).
+void advance32(uint8_t* frame, uint16_t at, uint16_t checksum_at, uint32_t delta) {
+  uint8_t* p = frame + at;
+  const uint32_t old = uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
+  const uint32_t now = old + delta;
+  p[0] = static_cast<uint8_t>(now >> 24), p[1] = static_cast<uint8_t>(now >> 16);
+  p[2] = static_cast<uint8_t>(now >> 8), p[3] = static_cast<uint8_t>(now);
+  uint8_t* c = frame + checksum_at;
+  uint32_t acc = static_cast<uint16_t>(~(c[0] << 8 | c[1]));
+  acc += static_cast<uint16_t>(~(old >> 16)) + static_cast<uint16_t>(~(old & 0xffff));
+  acc += (now >> 16) + (now & 0xffff);
+  while (acc >> 16) acc = (acc & 0xffff) + (acc >> 16);
+  const auto csum = static_cast<uint16_t>(~acc);
+  c[0] = static_cast<uint8_t>(csum >> 8), c[1] = static_cast<uint8_t>(csum);
+}
+
+uint16_t drop_received(uint16_t port) {
+  rte_mbuf* bufs[kBurst];
+  const uint16_t n = rte_eth_rx_burst(port, 0, bufs, kBurst);
+  for (uint16_t i = 0; i < n; ++i) rte_pktmbuf_free(bufs[i]);
+  return n;
+}
+
 struct Receiver {
   uint64_t run_tsc_start = 0;
   uint32_t max_sequence = 0;
@@ -128,7 +152,9 @@ TrialResult run_trial(const Templates& t, rte_mempool* pool, const TrialConfig& 
   rx.run_tsc_start = start;
   const auto tx_cycles = static_cast<uint64_t>(cfg.duration_s * static_cast<double>(hz));
   const double per_cycle = cfg.rate_pps / static_cast<double>(hz);
-  size_t next = 0;
+  SendCursor local;
+  SendCursor& cursor = cfg.cursor ? *cfg.cursor : local;
+  size_t& next = cursor.next;
   uint32_t sequence = 0;
   uint64_t now = start;
   rte_mbuf* bufs[kBurst];
@@ -148,8 +174,11 @@ TrialResult run_trial(const Templates& t, rte_mempool* pool, const TrialConfig& 
               rte_pktmbuf_append(bufs[i], static_cast<uint16_t>(f.size())));
           std::memcpy(data, f.data(), f.size());
           if (t.stamp_at[next]) stamp(data, t.stamp_at[next], t.checksum_at[next], sequence++, now);
+          if (t.seq_at[next] && cursor.pass)
+            advance32(data, t.seq_at[next], t.checksum_at[next],
+                      static_cast<uint32_t>(cursor.pass * t.seq_step[next]));
           r.bytes_sent += f.size();
-          if (++next == t.frames.size()) next = 0;
+          if (++next == t.frames.size()) next = 0, ++cursor.pass;
         }
         const uint16_t sent = rte_eth_tx_burst(cfg.tx_port, 0, bufs, n);
         r.sent += sent;
@@ -158,6 +187,12 @@ TrialResult run_trial(const Templates& t, rte_mempool* pool, const TrialConfig& 
           rte_pktmbuf_free(bufs[i]);
         }
         r.tx_refused += n - sent;
+        // With a cursor (HTTP), a refused frame is sent again next: a TCP stream must not
+        // skip bytes (the frames before it went, and the DUT would wait for them forever).
+        for (uint16_t i = sent; cfg.cursor && i < n; ++i) {
+          if (next == 0) next = t.frames.size(), --cursor.pass;
+          --next;
+        }
       }
     }
     rx.poll(cfg.rx_port);
@@ -174,6 +209,39 @@ TrialResult run_trial(const Templates& t, rte_mempool* pool, const TrialConfig& 
   r.latency_p50_ns = static_cast<double>(rx.latency.percentile(0.50)) * ns_per_cycle;
   r.latency_p99_ns = static_cast<double>(rx.latency.percentile(0.99)) * ns_per_cycle;
   r.latency_p999_ns = static_cast<double>(rx.latency.percentile(0.999)) * ns_per_cycle;
+  return r;
+}
+
+SendOnceResult send_once(const std::vector<std::vector<uint8_t>>& frames, uint16_t port,
+                         uint16_t rx_a, uint16_t rx_b, rte_mempool* pool, double drain_s) {
+  SendOnceResult r;
+  const uint64_t hz = rte_get_tsc_hz();
+  const auto receive = [&] {
+    drop_received(rx_a);
+    if (rx_b != rx_a) r.received_b += drop_received(rx_b);
+  };
+  rte_mbuf* bufs[kBurst];
+  uint64_t give_up = rte_rdtsc() + hz;  // a port that takes nothing for a second
+  for (size_t at = 0; at < frames.size() && rte_rdtsc() < give_up;) {
+    const auto n = static_cast<uint16_t>(std::min<size_t>(kBurst, frames.size() - at));
+    if (rte_pktmbuf_alloc_bulk(pool, bufs, n) != 0) {
+      receive();
+      continue;
+    }
+    for (uint16_t i = 0; i < n; ++i) {
+      const std::vector<uint8_t>& f = frames[at + i];
+      std::memcpy(rte_pktmbuf_append(bufs[i], static_cast<uint16_t>(f.size())), f.data(), f.size());
+    }
+    const uint16_t took = rte_eth_tx_burst(port, 0, bufs, n);
+    for (uint16_t i = took; i < n; ++i) rte_pktmbuf_free(bufs[i]);
+    r.sent += took;
+    at += took;
+    if (took) give_up = rte_rdtsc() + hz;
+    const uint64_t until = rte_rdtsc() + hz * 160 / 1000000;
+    while (rte_rdtsc() < until) receive();
+  }
+  const uint64_t until = rte_rdtsc() + static_cast<uint64_t>(drain_s * static_cast<double>(hz));
+  while (rte_rdtsc() < until) receive();
   return r;
 }
 

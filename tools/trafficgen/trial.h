@@ -4,7 +4,9 @@
 // machine can give a generator and the device under test together).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "tools/trafficgen/traffic.h"
 
@@ -12,12 +14,21 @@ struct rte_mempool;
 
 namespace trafficgen {
 
+// Where the sender is in the templates: the next frame and how many passes over them are
+// done. Kept across trials when the templates carry sequence numbers (HTTP mode): a trial
+// goes on where the one before stopped, so no request is sent twice.
+struct SendCursor {
+  size_t next = 0;
+  uint64_t pass = 0;
+};
+
 struct TrialConfig {
   uint16_t tx_port = 0;
   uint16_t rx_port = 1;
-  double rate_pps = 0;    // 0: as fast as the TX path takes them
-  double duration_s = 1;  // transmit time
-  double drain_s = 0.2;   // receive time after the last transmit, for packets in flight
+  double rate_pps = 0;           // 0: as fast as the TX path takes them
+  double duration_s = 1;         // transmit time
+  double drain_s = 0.2;          // receive time after the last transmit, for packets in flight
+  SendCursor* cursor = nullptr;  // nullptr: each trial starts at the first frame
 };
 
 struct TrialResult {
@@ -40,5 +51,15 @@ struct TrialResult {
 };
 
 TrialResult run_trial(const Templates& templates, rte_mempool* pool, const TrialConfig& cfg);
+
+// Sends `frames` once on `port`, paced (32 frames, then 160 us; frames the port refuses are
+// offered again, until it has taken nothing for a second), while receiving and freeing what arrives
+// on `rx_a` and `rx_b`; then receives for `drain_s`. For handshakes before the trials.
+struct SendOnceResult {
+  uint64_t sent = 0;        // frames the port took
+  uint64_t received_b = 0;  // frames that arrived on rx_b meanwhile
+};
+SendOnceResult send_once(const std::vector<std::vector<uint8_t>>& frames, uint16_t port,
+                         uint16_t rx_a, uint16_t rx_b, rte_mempool* pool, double drain_s);
 
 }  // namespace trafficgen
