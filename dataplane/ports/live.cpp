@@ -51,7 +51,11 @@ struct Shared {
 
 // The dataplane clock: wall time at start plus TSC time since.
 uint64_t dataplane_now(const Shared& s) noexcept {
-  return s.realtime_base_ns + (rte_rdtsc() - s.tsc_base) * 1000000000u / s.tsc_hz;
+  // Whole seconds and the rest apart: the TSC delta times 1e9 passes 2^64 after 2^64 / 1e9
+  // cycles (about 9 s at 2 GHz), and the clock would jump back.
+  const uint64_t delta = rte_rdtsc() - s.tsc_base;
+  return s.realtime_base_ns + delta / s.tsc_hz * 1000000000u +
+         delta % s.tsc_hz * 1000000000u / s.tsc_hz;
 }
 
 // Control core, about once a second: a port whose link went down (a cable pulled, a vhost
