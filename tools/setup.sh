@@ -20,6 +20,7 @@ packages=(
   curl wrk iputils-ping iputils-arping
   nodejs chromium   # the web view's browser test (playwright-core from npm drives chromium)
   libmodsecurity3 libmodsecurity-dev modsecurity-crs   # WAF baseline: tools/waf/modsec_eval
+  bird2 frr nftables        # scale-out: BGP announcements, ECMP router, the e2e backends' return path
 )
 
 missing=()
