@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Scale-out: two gauntlet instances behind an ECMP router, each announcing the VIPs it can serve
-# over eBGP (BIRD 2, or FRR with ROUTER=frr), the routes kept by tools/scaleout/gauntlet-announce.
+# over eBGP (BIRD 2, or FRR), the routes kept by tools/scaleout/gauntlet-announce.
 #
 #   gs-client                gs-router (BIRD/FRR, ECMP)              gs-a / gs-b
 #   203.0.113.10 --- 203.0.113.254   172.16.1.254 ---------- gs-a-out [gauntlet a] gs-a-in --+
@@ -11,21 +11,23 @@
 #                                                    |  gs-pods: bridge gs-br 10.0.0.10-12 --+
 #                                                    +- gs-pr 172.16.20.1 (the backends' default)
 #
-# Services: web 198.51.100.10:80 (DNAT) and web-dsr 198.51.100.20:80 (dsr-ipip) over the three
-# backends (TCP checks every second, down after 3 failures), and dead 198.51.100.30 whose one backend
-# does not exist. In DNAT mode a backend must answer through the instance that translated the
-# flow: the backends mark each connection with the MAC it came from (nftables) and route its
-# replies back through that instance. In dsr-ipip mode they decapsulate (ipip, VIP on lo) and
-# answer the client directly through the router.
+# Services: web 198.51.100.10:80 (DNAT) and web-dsr 198.51.100.20:80 (dsr-ipip) over the
+# backends (TCP checks every second, down after 3 failures), and dead 198.51.100.30 whose one
+# backend does not exist. In DNAT mode a backend must answer through the instance that
+# translated the flow: the backends mark each connection with the MAC it came from (nftables)
+# and route its replies back through that instance. In dsr-ipip mode they decapsulate (ipip,
+# VIP on lo) and answer the client directly through the router.
 #
 # Shown, in order: both instances announce the web VIP (the router has 2 next hops) and nobody
-# announces the dead one; the same 100 client 5-tuples reach the same backends when forced
-# through a, forced through b, and spread by ECMP (each instance carries a share); when a
-# backend fails, both instances take it out (the disagreement window is printed) and end with
-# equal Maglev hashes; an instance reloaded with other weights is reported as diverging by the
-# exporters; stopping instance a withdraws its route (the time is printed) while a held
-# dsr-ipip connection that crossed a keeps working through b and new connections succeed; a BGP
-# session taken down and a broken router config are reported.
+# announces the dead one; 100 client 5-tuples spread by ECMP over both instances (each carries
+# a share), then each sent again through the other instance (per-port rules on the router),
+# reach the same backends; when a backend fails, both instances take it out (the disagreement
+# window is printed) and end with equal Maglev hashes; an instance reloaded with other weights
+# is reported as diverging by the announcers, then as converged; stopping the instance that a
+# held dsr-ipip connection crosses withdraws its route (the time is printed) while that
+# connection keeps working through the other instance, to the same backend, and new
+# connections succeed; a BGP session taken down and a broken router config are reported; the
+# announcer's own stop leaves no route behind.
 # Args: GAUNTLET_BINARY SOURCE_ROOT [bird|frr] (or ROUTER=frr). Needs root; skips without the
 # tools (tools/setup.sh installs them).
 set -euo pipefail
@@ -507,7 +509,8 @@ flows_b=$(($(metric b gauntlet_conntrack_flows_created_total) - created_b))
 via_a=$(ports_through a $VIP 41000 41099)
 via_b=$(ports_through b $VIP 41000 41099)
 n_a=$(wc -w <<<"$via_a") n_b=$(wc -w <<<"$via_b")
-[ $((n_a + n_b)) -eq 100 ] && [ "$flows_a" -eq "$n_a" ] && [ "$flows_b" -eq "$n_b" ] ||
+# (A connection retried after a lost SYN counts twice in the metrics, once in the ports.)
+[ $((n_a + n_b)) -eq 100 ] && [ "$flows_a" -ge "$n_a" ] && [ "$flows_b" -ge "$n_b" ] ||
   fail "instance a logged $n_a source ports and created $flows_a flows, b $n_b and $flows_b; 100 connections"
 [ "$n_a" -ge 20 ] && [ "$n_b" -ge 20 ] || fail "ECMP spread 100 flows $n_a / $n_b"
 log "spread: 100 connections through ECMP: instance a carried $n_a, instance b $n_b ($(elapsed) s)"
@@ -631,7 +634,6 @@ grep -q "^ok 3 " "$dir/held.txt" || fail "the held dsr-ipip connection did not g
 victim=$([ -n "$(ports_through a $VIP_DSR $held_port $held_port)" ] && echo a || echo b)
 survivor=$([ $victim = a ] && echo b || echo a)
 [ -n "$(ports_through $victim $VIP_DSR $held_port $held_port)" ] || fail "no instance logged the held connection"
-backend_before=$(awk -v p=$held_port '$2 == p { print $1 }' "${decap_log:-/dev/null}" | sort -u | tr '\n' ' ')
 
 kill -TERM "${gl_pid[$victim]}"
 stopped=$(now)
