@@ -423,7 +423,13 @@ wait_nexthops $VIP 2 30 || fail "the router did not get 2 next hops for $VIP wit
 log "announced: the router has 2 next hops for $VIP: $(nexthops $VIP | tr '\n' ' ')($(elapsed) s)"
 # Its backend starts up, then fails its checks (fall 3 x 1 s): withdrawn, never back.
 wait_nexthops $VIP_DEAD 0 10 || fail "the dead VIP (no healthy backend) is still announced: $(nexthops $VIP_DEAD)"
-log "not announced: $VIP_DEAD (its only backend does not exist)"
+for n in a b; do
+  in_ns gs-router curl -sS --max-time 3 "$(url_of $n)/metrics" >"$dir/metrics-$n.txt" || fail "no /metrics from $n"
+  grep -q "^gauntlet_vip_ready{service=\"dead\",vip=\"$VIP_DEAD\"} 0$" "$dir/metrics-$n.txt" &&
+    grep -q "^gauntlet_vip_ready{service=\"web\",vip=\"$VIP\"} 1$" "$dir/metrics-$n.txt" ||
+    fail "instance $n's gauntlet_vip_ready: $(grep '^gauntlet_vip_ready' "$dir/metrics-$n.txt" | tr '\n' ' ')"
+done
+log "not announced: $VIP_DEAD (its only backend does not exist; gauntlet_vip_ready 0 on both)"
 
 # ---------------------------------------------------------------- helpers for the checks
 # Client connections from fixed source ports: prints "PORT BODY" per connection (BODY is the
