@@ -29,6 +29,12 @@ std::string reload_record(const ReloadOutcome& o, uint64_t previous, const std::
                               R"("config":{},"ms":{:.1f})",
                               o.ok ? "reload" : "reload_failed", format_time(time_ns), o.generation,
                               previous, json_string(path), o.milliseconds);
+  fmt::format_to(std::back_inserter(s), R"(,"config_hash":"{}","maglev":{{)",
+                 hash_hex(o.config_hash));
+  for (size_t i = 0; i < o.maglev_hashes.size(); ++i)
+    fmt::format_to(std::back_inserter(s), R"({}{}:"{}")", i ? "," : "",
+                   json_string(o.maglev_hashes[i].first), hash_hex(o.maglev_hashes[i].second));
+  s += "}";
   if (!o.ok) {
     s += R"(,"errors":[)";
     for (size_t i = 0; i < o.errors.size(); ++i) s += (i ? "," : "") + json_string(o.errors[i]);

@@ -4,6 +4,9 @@
 #include <httplib.h>
 #include <thread>
 
+#include <rte_cycles.h>
+
+#include "dataplane/control/readiness.h"
 #include "dataplane/control/report.h"
 #include "dataplane/control/web_view.h"
 
@@ -151,6 +154,7 @@ std::string metrics_text(const Operations& ops) {
   family(s, "gauntlet_flow_query_complete", "gauge",
          "1 when every worker answered this scrape's flow count in time.");
   fmt::format_to(out, "gauntlet_flow_query_complete {}\n", flows.complete ? 1 : 0);
+  s += readiness_metrics(ops, rte_rdtsc());
   return s;
 }
 
@@ -174,6 +178,10 @@ bool MetricsServer::start(const MetricsConfig& cfg, const Operations& ops, std::
   });
   impl->server.Get("/api/view", [&ops](const httplib::Request&, httplib::Response& res) {
     res.set_content(web_view_json(ops), "application/json");
+  });
+  // Readiness per VIP for route announcers (control/readiness.h): never waits on the workers.
+  impl->server.Get("/api/vips", [&ops](const httplib::Request&, httplib::Response& res) {
+    res.set_content(vips_json(ops, rte_rdtsc()), "application/json");
   });
   impl->server.set_read_timeout(5, 0);
   impl->server.set_write_timeout(5, 0);

@@ -36,6 +36,7 @@ void Generations::refresh() {
   if (!t || t->generation == old->generation) return;
   auto v = std::make_shared<GenerationView>();
   v->generation = t->generation;
+  v->config_hash = t->config_hash;
   v->snat = t->snat;
   for (int list = 0; list < 2; ++list) {
     v->rule_ids[list] = t->acl[list].ids;
@@ -104,6 +105,9 @@ ReloadOutcome Reloader::reload() {
     out.generation = generations_.generation();
     failed_.fetch_add(1, std::memory_order_relaxed);
   }
+  const auto view = generations_.view();
+  out.config_hash = view->config_hash;
+  for (const ServiceView& s : view->services) out.maglev_hashes.emplace_back(s.name, s.maglev_hash);
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
   last_ns_.store(uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec));

@@ -34,9 +34,12 @@ struct ServiceView {
   std::vector<BackendConfig> backends;
   std::vector<uint8_t> down;  // per backend, when health checks run: taken out by them
   std::vector<double> share;  // per backend: its part of the Maglev table (web view)
+  Forwarding forwarding = Forwarding::dnat;
+  uint64_t maglev_hash = 0;  // CompiledService::table_hash
 };
 struct GenerationView {
   uint64_t generation = 0;
+  uint64_t config_hash = 0;              // Tables::config_hash
   std::vector<std::string> rule_ids[2];  // by Direction: firewall, allow-list
   // Per list: hits by position (default last) when its current rule list came in; a list
   // that changed counts from there (positions now name other rules).
@@ -87,6 +90,10 @@ struct ReloadOutcome {
   uint64_t generation = 0;          // published (ok) or still running (not ok)
   std::vector<std::string> errors;  // "file:line:col: error: ..." (not ok)
   double milliseconds = 0;          // load, validate, build and publish
+  // What the running generation is (published, or kept): its balancing_config_hash and each
+  // service's Maglev table hash, so that instances can be compared after every reload.
+  uint64_t config_hash = 0;
+  std::vector<std::pair<std::string, uint64_t>> maglev_hashes;
 };
 
 class Reloader {

@@ -47,6 +47,7 @@ struct Shared {
   // Link state as last seen by the control core (watch_links), and when to look again.
   bool link_up[kPortCount] = {true, true};
   uint64_t next_link_check_tsc = 0;
+  DataplaneStatus* status = nullptr;  // readiness (GET /api/vips): links and start/stop
 };
 
 // The dataplane clock: wall time at start plus TSC time since.
@@ -70,6 +71,7 @@ void watch_links(Shared& s, FILE* events) {
     const bool up = link.link_status == RTE_ETH_LINK_UP;
     if (up == s.link_up[p]) continue;
     s.link_up[p] = up;
+    if (s.status) s.status->link_up[p].store(up, std::memory_order_relaxed);
     fmt::print(stderr, "gauntlet: port {}: link {}\n", port_role_name(p), up ? "up" : "down");
     if (events)
       fmt::print(events,
@@ -143,6 +145,7 @@ int worker_loop(void* arg) {
       // Occupancy for readers on other threads (telemetry, metrics), who never read the
       // worker's own tables.
       w.counters.flows_in_use.set(w.flows.size());
+      w.counters.heartbeat_tsc.set(rte_rdtsc());  // readiness: this worker polls
       for (size_t p = 0; p < kNatProtocols; ++p)
         w.counters.nat_ports_in_use[p].set(w.nat.ports_in_use(static_cast<NatProtocol>(p)));
     }
@@ -319,7 +322,11 @@ int run_live(const Config& cfg, const LiveOptions& options) {
   shared.flow_queries = &flow_queries;
   RecentStops stops;
   shared.stops = &stops;
-  Operations ops{all, &generations, &reloader, &events, &flow_queries, realtime_ns(), &stops};
+  DataplaneStatus status;
+  status.tsc_hz = shared.tsc_hz;
+  shared.status = &status;
+  Operations ops{all,           &generations,  &reloader, &events,
+                 &flow_queries, realtime_ns(), &stops,    &status};
   ControlLoop control(ops);
   MetricsServer metrics;
   if (cfg.metrics.enabled) {
@@ -339,6 +346,7 @@ int run_live(const Config& cfg, const LiveOptions& options) {
     rte_eth_link link{};
     rte_eth_link_get_nowait(shared.port_ids[p], &link);
     shared.link_up[p] = link.link_status == RTE_ETH_LINK_UP;
+    status.link_up[p].store(shared.link_up[p], std::memory_order_relaxed);
   }
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
@@ -350,6 +358,7 @@ int run_live(const Config& cfg, const LiveOptions& options) {
                                 ? rte_rdtsc() + uint64_t(options.duration_s * double(shared.tsc_hz))
                                 : 0;
   fmt::print(stderr, "gauntlet: running {} worker(s); Ctrl-C stops\n", worker_count);
+  status.started.store(true, std::memory_order_release);  // ready once the workers beat
   const uint64_t started = rte_rdtsc();
   CounterSnapshot window_start = snapshot_counters(all, started);
   double warmup_s = 0;  // taken on the control core; with one worker on the main lcore, none
@@ -381,6 +390,7 @@ int run_live(const Config& cfg, const LiveOptions& options) {
       if (deadline && now > deadline) g_stop.store(true);
     }
   }
+  status.started.store(false, std::memory_order_release);
   const uint64_t stopped = rte_rdtsc();
   if (!lcores.empty()) rte_eal_mp_wait_lcore();
   detach_telemetry();
