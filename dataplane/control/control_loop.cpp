@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "dataplane/control/admin_health.h"
 #include "dataplane/control/report.h"
 
 namespace gauntlet {
@@ -54,12 +55,38 @@ void ControlLoop::reload() {
              o.generation);
 }
 
+// Admin health requests (control/admin_health.h): one publish for all that arrived, then an
+// event per request with the generation and the service's table hash it produced.
+void ControlLoop::apply_admin_health() {
+  if (!ops_.admin) return;
+  uint64_t ticket = 0;
+  const std::vector<AdminHealth::Change> changes = ops_.admin->take(ticket);
+  if (changes.empty()) return;
+  std::string error;
+  const uint64_t generation = ops_.generations->publish(ops_.reloader->running(), error);
+  if (generation == 0)
+    fmt::print(stderr, "gauntlet: admin health: cannot build a generation: {}\n", error);
+  const auto view = ops_.generations->view();
+  for (const AdminHealth::Change& c : changes) {
+    uint64_t hash = 0;
+    for (const ServiceView& s : view->services)
+      if (s.name == c.service) hash = s.maglev_hash;
+    ops_.events->control_event(fmt::format(
+        R"({{"event":"admin-health","time":"{}","generation":{},"service":{},"backend":{},)"
+        R"("state":"{}","published":{},"maglev_hash":"{}"}})",
+        format_time(realtime_ns()), view->generation, json_string(c.service),
+        json_string(c.backend), admin_state_name(c.state), generation != 0, hash_hex(hash)));
+  }
+  ops_.admin->done(ticket);
+}
+
 void ControlLoop::tick() {
   if (hangup_.exchange(false, std::memory_order_relaxed)) {
     ops_.events->reopen();
     ops_.reloader->request();
   }
   if (ops_.reloader->take_request()) reload();
+  apply_admin_health();
   ops_.generations->refresh();
   ops_.events->flush();
 }

@@ -15,6 +15,7 @@
 
 namespace gauntlet {
 
+class AdminHealth;
 class RecentStops;
 
 // Whether the live dataplane forwards now, for readiness (control/readiness.h). The live
@@ -34,6 +35,7 @@ struct Operations {
   uint64_t started_ns = 0;       // wall clock
   RecentStops* stops = nullptr;  // the web view's latest stopped packets (may be null)
   const DataplaneStatus* dataplane = nullptr;  // null: not a live run (never ready)
+  AdminHealth* admin = nullptr;                // null: no admin health requests taken
 };
 
 // "address:port" of a backend ("[v6]:port"), as traces, events and the views print it.

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <time.h>
 
+#include "dataplane/control/admin_health.h"
 #include "dataplane/control/report.h"
 #include "dataplane/control/tables.h"
 #include "dataplane/control/web_view.h"
@@ -23,7 +24,14 @@ uint64_t Generations::publish(const Config& cfg, std::string& error) {
   // Only the control core publishes, so the current generation cannot change meanwhile.
   const Tables* old = published_.current();
   const uint64_t next = old ? old->generation + 1 : 1;
-  auto tables = build_tables(cfg, next, has_macs_ ? macs_ : nullptr, error, health_);
+  const HealthOverlay* overlay = health_;
+  HealthOverlay merged;
+  if (admin_) {
+    if (health_) merged = *health_;
+    admin_->apply(cfg, merged);
+    overlay = &merged;
+  }
+  auto tables = build_tables(cfg, next, has_macs_ ? macs_ : nullptr, error, overlay);
   if (!tables) return 0;
   published_.publish(std::move(tables));
   refresh();

@@ -22,6 +22,7 @@
 namespace gauntlet {
 
 struct Totals;
+class AdminHealth;
 
 // What the operator's views (telemetry, metrics; other threads) know of the current
 // generation: copied from its tables by the control core, so a view never reads tables that
@@ -63,6 +64,9 @@ class Generations {
   // Control core: backends health checks took down stay down in every generation built
   // from here on. `overlay` (may be null) must outlive this object.
   void use_health_overlay(const HealthOverlay* overlay) noexcept { health_ = overlay; }
+  // Control core: admin states (control/admin_health.h) go on top of the health overlay in
+  // every generation built from here on. `admin` (may be null) must outlive this object.
+  void use_admin_health(const AdminHealth* admin) noexcept { admin_ = admin; }
 
   // Control core, every loop round: refreshes the view when the generation changed
   // (published here or elsewhere). Cheap when it did not.
@@ -80,6 +84,7 @@ class Generations {
   bool has_macs_ = false;
   std::vector<Worker*> workers_;
   const HealthOverlay* health_ = nullptr;
+  const AdminHealth* admin_ = nullptr;
   mutable std::mutex view_lock_;
   std::shared_ptr<const GenerationView> view_;
 };

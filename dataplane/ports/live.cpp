@@ -16,6 +16,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include "dataplane/control/admin_health.h"
 #include "dataplane/control/control_loop.h"
 #include "dataplane/control/metrics.h"
 #include "dataplane/control/report.h"
@@ -315,6 +316,8 @@ int run_live(const Config& cfg, const LiveOptions& options) {
   }
   Generations generations(published, macs, all);
   if (health.active()) generations.use_health_overlay(&health.monitor().overlay());
+  AdminHealth admin;  // POST /api/backends/...: published by the control loop
+  generations.use_admin_health(&admin);
   Reloader reloader(generations, cfg);
   health.publish_with(
       [&](std::string& e) { return generations.publish(reloader.running(), e) != 0; });
@@ -325,8 +328,8 @@ int run_live(const Config& cfg, const LiveOptions& options) {
   DataplaneStatus status;
   status.tsc_hz = shared.tsc_hz;
   shared.status = &status;
-  Operations ops{all,           &generations,  &reloader, &events,
-                 &flow_queries, realtime_ns(), &stops,    &status};
+  Operations ops{all,           &generations, &reloader, &events, &flow_queries,
+                 realtime_ns(), &stops,       &status,   &admin};
   ControlLoop control(ops);
   MetricsServer metrics;
   if (cfg.metrics.enabled) {

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include "dataplane/control/admin_health.h"
 #include "dataplane/control/readiness.h"
 #include "dataplane/control/tables.h"
 #include "tests/unit/eal_environment.h"
@@ -189,6 +190,49 @@ TEST(LbIdentity, VipsAreReadyWhenTheDataplaneRunsAndABackendTakesFlows) {
                 R"("forwarding":"dsr-ipip","ready":false,"healthy_backends":0,"backends":3)"),
             std::string::npos);
   EXPECT_NE(hash_hex(generations.view()->services[0].maglev_hash), web);
+}
+
+TEST(LbIdentity, AnAdminStateFromOutsideTakesABackendOutAndAutoGivesItBack) {
+  const Config cfg = load(config_text(1, kWeb));
+  Published published(1);
+  Generations generations(published, nullptr, {});
+  AdminHealth admin;
+  generations.use_admin_health(&admin);
+  std::string error;
+  ASSERT_EQ(generations.publish(cfg, error), 1u) << error;
+  const uint64_t before = generations.view()->services[0].maglev_hash;
+  // The shared source of truth says 10.0.0.11:80 is down; health checks (none here) said up.
+  const uint64_t ticket = admin.set("web", "10.0.0.11:80", AdminState::down);
+  uint64_t taken = 0;
+  const auto changes = admin.take(taken);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(taken, ticket);
+  ASSERT_EQ(generations.publish(cfg, error), 2u) << error;
+  admin.done(taken);
+  EXPECT_EQ(admin.applied(), ticket);
+  const ServiceView& web = generations.view()->services[0];
+  EXPECT_NE(web.maglev_hash, before);
+  EXPECT_EQ(healthy_backends(web), 2u);
+  ASSERT_EQ(web.down.size(), 3u);
+  EXPECT_EQ(web.down[1], 1);
+  // Another instance told the same builds the same table.
+  Published other_published(1);
+  Generations other(other_published, nullptr, {});
+  other.use_admin_health(&admin);
+  ASSERT_EQ(other.publish(load(config_text(2, kWeb)), error), 1u) << error;
+  EXPECT_EQ(other.view()->services[0].maglev_hash, web.maglev_hash);
+  // Handed back to the checks: the table is what it was.
+  admin.set("web", "10.0.0.11:80", AdminState::automatic);
+  admin.take(taken);
+  ASSERT_EQ(generations.publish(cfg, error), 3u) << error;
+  EXPECT_EQ(generations.view()->services[0].maglev_hash, before);
+  // up overrides a health check's down.
+  HealthOverlay checks;
+  checks.down = {{1, 0, 0}};
+  generations.use_health_overlay(&checks);
+  admin.set("web", "10.0.0.10:80", AdminState::up);
+  ASSERT_EQ(generations.publish(cfg, error), 4u) << error;
+  EXPECT_EQ(generations.view()->services[0].maglev_hash, before);
 }
 
 }  // namespace
