@@ -20,8 +20,10 @@ packages=(
   curl wrk iputils-ping iputils-arping
   nodejs chromium   # the web view's browser test (playwright-core from npm drives chromium)
   libmodsecurity3 libmodsecurity-dev modsecurity-crs   # WAF baseline: tools/waf/modsec_eval
-  netsniff-ng nftables   # tools/bench/kernel_compare.sh: trafgen, the kernel's NAT gateway
+  netsniff-ng nftables   # tools/bench/kernel_compare.sh: trafgen, the kernel's NAT gateway;
+                         # also the scale-out e2e backends' return path
   python3-matplotlib     # plots: gauntlet-trafficgen --plot
+  bird2 frr              # scale-out: BGP announcements, the ECMP router
 )
 
 missing=()

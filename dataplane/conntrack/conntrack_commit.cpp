@@ -70,15 +70,20 @@ void create_flow(Worker& w, PacketContext& c, uint32_t frame_length, bool provis
     c.decide(Layer::conntrack, Outcome::stop, Reason::conntrack_table_full);
     return;
   }
-  e->state = p.l4_proto == 6 ? static_cast<uint8_t>(tcp_next_state(
-                                   TcpState::none, FlowDirection::original, p.tcp_flags))
-                             : 0;
+  // dsr-ipip: the backend answers the client directly; only this direction is seen.
+  const bool tunnel =
+      c.service != kNoService && t.services[c.service].forwarding == Forwarding::dsr_ipip;
+  const TcpState first = tunnel
+                             ? tcp_one_sided_state(TcpState::none, p.tcp_flags)
+                             : tcp_next_state(TcpState::none, FlowDirection::original, p.tcp_flags);
+  e->state = p.l4_proto == 6 ? static_cast<uint8_t>(first) : 0;
   e->generation = static_cast<uint32_t>(t.generation);
   e->rule = judging_rule(c);
   if (c.service != kNoService) {
     const BackendConfig& backend = t.services[c.service].backends[c.backend];
-    if (w.flows.bind_translation(*e, NatKind::destination, backend.address, backend.port) !=
-        BindResult::bound) {
+    // A tunnelled flow keeps its backend's address (the tunnel's end) but translates nothing.
+    if (w.flows.bind_translation(*e, tunnel ? NatKind::none : NatKind::destination, backend.address,
+                                 backend.port) != BindResult::bound) {
       // The same client port already talks to that backend directly: ambiguous replies.
       w.flows.erase(*e);
       c.decide(Layer::nat, Outcome::stop, Reason::nat_port_exhausted);

@@ -42,14 +42,24 @@ const PortMapping* public_mapping(const Worker& w, const ParsedPacket& p) noexce
   return w.nat.mapping(*nat_protocol_of(p.l4_proto), p.dst_port);
 }
 
+// A TCP segment of no flow to a dsr-ipip service: its connection may have started on another
+// gauntlet before an ECMP change moved it here. Maglev picks the same backend on every
+// instance, so it is taken up mid-stream (the backend holds the connection, not gauntlet).
+bool dsr_pickup(const Tables& t, const ParsedPacket& p) noexcept {
+  const CompiledService* s = t.service_at(p.dst, p.ip_version);
+  return s && s->forwarding == Forwarding::dsr_ipip && s->proto == 6 && s->serves(p.dst_port) &&
+         tcp_one_sided_state(TcpState::none, p.tcp_flags) != TcpState::invalid;
+}
+
 // A packet with no flow: may it start one?
 void miss(Worker& w, PacketContext& c, const uint8_t* frame, uint32_t frame_length) noexcept {
   const ParsedPacket& p = c.parsed;
   const Tables& t = *w.tables;
   // TCP flows start with a SYN: no mid-stream pickup (Linux's nf_conntrack_tcp_loose=0).
-  const bool starts_flow = p.l4_proto == 6 ? tcp_flag_class(p.tcp_flags) == TcpFlagClass::syn
-                           : is_icmp_proto(p.l4_proto) ? is_echo_request(p)
-                                                       : true;
+  const bool starts_flow =
+      p.l4_proto == 6 ? tcp_flag_class(p.tcp_flags) == TcpFlagClass::syn || dsr_pickup(t, p)
+      : is_icmp_proto(p.l4_proto) ? is_echo_request(p)
+                                  : true;
   if (t.snat.enabled && p.ip_version == 4 && p.dst == t.snat.address &&
       !(is_icmp_proto(p.l4_proto) && is_echo_request(p))) {
     // Unsolicited, to the public address. From outside it may start a flow only on a live
@@ -105,7 +115,10 @@ void hit(Worker& w, PacketContext& c, FlowMatch m, uint32_t frame_length) noexce
     return;
   }
   if (p.l4_proto == 6) {
-    const TcpState next = tcp_next_state(static_cast<TcpState>(e.state), m.direction, p.tcp_flags);
+    const TcpState now = static_cast<TcpState>(e.state);
+    const TcpState next = e.tunnelled() && m.direction == FlowDirection::original
+                              ? tcp_one_sided_state(now, p.tcp_flags)
+                              : tcp_next_state(now, m.direction, p.tcp_flags);
     if (next == TcpState::invalid && t.conntrack.drop_invalid) {
       c.decide(Layer::conntrack, Outcome::stop, Reason::conntrack_invalid);
       return;

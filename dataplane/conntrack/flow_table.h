@@ -64,6 +64,10 @@ struct FlowEntry {
   uint8_t waf_blocked : 1 = 0;          // the WAF reset this flow: its packets are dropped
 
   NatKind nat() const noexcept { return static_cast<NatKind>(nat_kind); }
+  // A load-balanced flow sent on to its backend inside a tunnel (forwarding: dsr-ipip): it has
+  // a backend but no translation; nat_addr/nat_port hold the backend (bind_translation with
+  // NatKind::none), and its replies go around gauntlet.
+  bool tunnelled() const noexcept { return nat() == NatKind::none && backend != kNoFlowBackend; }
   bool in_use() const noexcept { return key.version != 0; }
   // The original tuple's ends, as the creating packet saw them.
   FlowEndpoint original_source() const noexcept { return original_is_lo ? key.lo() : key.hi(); }

@@ -132,6 +132,29 @@ constexpr TcpState tcp_next_state(TcpState current, FlowDirection dir, uint8_t t
   return tcp_next_state(current, dir, tcp_flag_class(tcp_flags));
 }
 
+// One-sided tracking, for flows whose replies never pass (direct server return): only the
+// client's segments are seen, so its ACK after the SYN is the one sign the server answered,
+// and a segment of no flow may take the connection up mid-stream (a flow another gauntlet
+// started before an ECMP change moved it here). Original direction only.
+//                 none  syn-sent syn-recv estab fin-wait close-wait last-ack time-wait close
+inline constexpr std::array<tcp_detail::Row, static_cast<size_t>(TcpFlagClass::count)>
+    kTcpOneSided = [] {
+      using namespace tcp_detail;
+      return std::array<Row, static_cast<size_t>(TcpFlagClass::count)>{{
+          /* syn     */ Row{sSS, sSS, sSR, sES, sFW, sCW, sLA, sSS, sSS},
+          /* syn-ack */ Row{sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV},
+          /* fin     */ Row{sFW, sFW, sFW, sFW, sFW, sLA, sLA, sTW, sCL},
+          /* ack     */ Row{sES, sES, sES, sES, sFW, sCW, sLA, sTW, sCL},
+          /* rst     */ Row{sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL},
+          /* none    */ Row{sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV},
+      }};
+    }();
+
+constexpr TcpState tcp_one_sided_state(TcpState current, uint8_t tcp_flags) noexcept {
+  if (current >= TcpState::invalid) return TcpState::invalid;
+  return kTcpOneSided[static_cast<size_t>(tcp_flag_class(tcp_flags))][static_cast<size_t>(current)];
+}
+
 // Idle timeouts, in seconds, with Linux's defaults (nf_conntrack_tcp_timeout_*, udp, icmp).
 // A plain struct so config can override any field; `validate_timeouts` checks one.
 struct ConntrackTimeouts {

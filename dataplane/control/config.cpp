@@ -67,7 +67,7 @@ namespace {
 
 void load_port(Loader& in, const YAML::Node& node, uint8_t index, Config& cfg) {
   if (!in.check_map(node, "a port",
-                    {"device", "mac", "addresses", "rx_descriptors", "tx_descriptors"}))
+                    {"device", "mac", "addresses", "rx_descriptors", "tx_descriptors", "mtu"}))
     return;
   PortConfig& port = cfg.ports[index];
   cfg.port_present[index] = true;
@@ -107,6 +107,8 @@ void load_port(Loader& in, const YAML::Node& node, uint8_t index, Config& cfg) {
   if (node["tx_descriptors"])
     if (auto n = in.number<uint16_t>(node["tx_descriptors"], "tx_descriptors", 64, 16384))
       port.tx_descriptors = *n;
+  if (node["mtu"])
+    if (auto n = in.number<uint16_t>(node["mtu"], "mtu", 1280, 9216)) port.mtu = *n;
 }
 
 void load_route(Loader& in, const YAML::Node& node, Config& cfg) {

@@ -28,6 +28,7 @@ struct PortConfig {
   std::vector<Prefix> addresses;  // the port's own addresses with their connected prefix
   uint16_t rx_descriptors = 1024;
   uint16_t tx_descriptors = 1024;
+  uint16_t mtu = 1500;  // largest IP packet the link carries (dsr-ipip checks its tunnel by it)
   SourceMark mark;
 };
 
@@ -101,6 +102,17 @@ struct ServiceWafConfig {
   SourceMark mark;
 };
 
+// How a service's packets reach the chosen backend.
+// - dnat: destination rewritten to the backend's address:port; replies come back through
+//   gauntlet, which gives them the VIP as source.
+// - dsr_ipip: the packet, unchanged, inside an outer IPv4 (protocol 4) or IPv6 (next header 41)
+//   header from the inside port's address to the backend's; the backend decapsulates and
+//   answers the client directly (direct server return).
+enum class Forwarding : uint8_t { dnat, dsr_ipip };
+constexpr const char* forwarding_name(Forwarding f) noexcept {
+  return f == Forwarding::dnat ? "dnat" : "dsr-ipip";
+}
+
 // A Service: a virtual IP whose ports are spread over backends by Maglev.
 struct ServiceConfig {
   std::string name;
@@ -109,6 +121,7 @@ struct ServiceConfig {
   uint8_t proto = 6;  // tcp or udp
   std::vector<uint16_t> ports;
   uint32_t table_size = 65537;  // Maglev M, a prime
+  Forwarding forwarding = Forwarding::dnat;
   std::vector<BackendConfig> backends;
   std::optional<HealthConfig> health;  // the service's checks (backends may override)
   // Health-check probes leave gauntlet's inside address from these source ports (every

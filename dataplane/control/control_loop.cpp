@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "dataplane/control/admin_health.h"
 #include "dataplane/control/report.h"
 
 namespace gauntlet {
@@ -29,6 +30,12 @@ std::string reload_record(const ReloadOutcome& o, uint64_t previous, const std::
                               R"("config":{},"ms":{:.1f})",
                               o.ok ? "reload" : "reload_failed", format_time(time_ns), o.generation,
                               previous, json_string(path), o.milliseconds);
+  fmt::format_to(std::back_inserter(s), R"(,"config_hash":"{}","maglev":{{)",
+                 hash_hex(o.config_hash));
+  for (size_t i = 0; i < o.maglev_hashes.size(); ++i)
+    fmt::format_to(std::back_inserter(s), R"({}{}:"{}")", i ? "," : "",
+                   json_string(o.maglev_hashes[i].first), hash_hex(o.maglev_hashes[i].second));
+  s += "}";
   if (!o.ok) {
     s += R"(,"errors":[)";
     for (size_t i = 0; i < o.errors.size(); ++i) s += (i ? "," : "") + json_string(o.errors[i]);
@@ -48,12 +55,38 @@ void ControlLoop::reload() {
              o.generation);
 }
 
+// Admin health requests (control/admin_health.h): one publish for all that arrived, then an
+// event per request with the generation and the service's table hash it produced.
+void ControlLoop::apply_admin_health() {
+  if (!ops_.admin) return;
+  uint64_t ticket = 0;
+  const std::vector<AdminHealth::Change> changes = ops_.admin->take(ticket);
+  if (changes.empty()) return;
+  std::string error;
+  const uint64_t generation = ops_.generations->publish(ops_.reloader->running(), error);
+  if (generation == 0)
+    fmt::print(stderr, "gauntlet: admin health: cannot build a generation: {}\n", error);
+  const auto view = ops_.generations->view();
+  for (const AdminHealth::Change& c : changes) {
+    uint64_t hash = 0;
+    for (const ServiceView& s : view->services)
+      if (s.name == c.service) hash = s.maglev_hash;
+    ops_.events->control_event(fmt::format(
+        R"({{"event":"admin-health","time":"{}","generation":{},"service":{},"backend":{},)"
+        R"("state":"{}","published":{},"maglev_hash":"{}"}})",
+        format_time(realtime_ns()), view->generation, json_string(c.service),
+        json_string(c.backend), admin_state_name(c.state), generation != 0, hash_hex(hash)));
+  }
+  ops_.admin->done(ticket);
+}
+
 void ControlLoop::tick() {
   if (hangup_.exchange(false, std::memory_order_relaxed)) {
     ops_.events->reopen();
     ops_.reloader->request();
   }
   if (ops_.reloader->take_request()) reload();
+  apply_admin_health();
   ops_.generations->refresh();
   ops_.events->flush();
 }

@@ -23,6 +23,7 @@ class ControlLoop {
 
  private:
   void reload();
+  void apply_admin_health();
 
   static inline std::atomic<bool> hangup_{false};
   Operations& ops_;

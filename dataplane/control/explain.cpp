@@ -97,6 +97,8 @@ std::string emitted_words(const Step& st, const Record& r) {
     case Reason::lb_no_backend:
       if (r.l4_proto == 6) return "TCP RST";
       return r.ip_version == 6 ? "ICMPv6 port-unreachable" : "ICMP port-unreachable";
+    case Reason::lb_dsr_fragmentation_needed:
+      return r.ip_version == 6 ? "ICMPv6 packet-too-big" : "ICMP fragmentation-needed";
     default:
       return r.l4_proto == 6 ? "TCP RST" : "a reply";
   }
@@ -115,6 +117,10 @@ void append_details(std::string& s, const Step& st, bool final, const Record& r,
       if (st.reason == Reason::lb_backend_chosen) {
         if (std::string b = backend_words(r, t, true); !b.empty()) s += " " + b;
         return;  // the step's rule is the backend, named just now
+      }
+      if (st.reason == Reason::lb_dsr_ipip) {
+        if (std::string b = backend_words(r, t, false); !b.empty()) s += " to " + b;
+        return;
       }
       break;
     case Layer::nat:

@@ -12,7 +12,7 @@ bool matches(const FlowQuery& q, const FlowEntry& e) noexcept {
   if (!q.filter) return true;
   if (e.key.version != q.version) return false;
   return e.key.lo_addr == q.address || e.key.hi_addr == q.address ||
-         (e.nat() != NatKind::none && e.nat_addr == q.address);
+         ((e.nat() != NatKind::none || e.tunnelled()) && e.nat_addr == q.address);
 }
 
 // Keeps `top` the q.limit largest by bytes, largest first (insertion into a short array).
@@ -53,7 +53,7 @@ void serve_flow_query(FlowQuery& q, FlowTable& flows, uint8_t worker) noexcept {
     const FlowEntry& e = flows.at(i);
     if (!e.in_use() || !matches(q, e)) continue;
     ++q.matched;
-    if (e.nat() == NatKind::destination) count_backend(q, e.backend);
+    if (e.nat() == NatKind::destination || e.tunnelled()) count_backend(q, e.backend);
     FlowSample s;
     s.key = e.key;
     s.original_is_lo = e.original_is_lo;

@@ -1,9 +1,14 @@
 #include "dataplane/control/metrics.h"
 
+#include <chrono>
 #include <fmt/format.h>
 #include <httplib.h>
 #include <thread>
 
+#include <rte_cycles.h>
+
+#include "dataplane/control/admin_health.h"
+#include "dataplane/control/readiness.h"
 #include "dataplane/control/report.h"
 #include "dataplane/control/web_view.h"
 
@@ -28,6 +33,54 @@ std::string label(std::string_view v) {
     out += c;
   }
   return out;
+}
+
+// POST /api/backends/<service>/<backend> {"state":"down"|"up"|"auto"}: sets the backend's
+// admin health and waits (up to 5 s) for the control loop to publish it.
+void admin_request(const Operations& ops, const httplib::Request& req, httplib::Response& res) {
+  const std::string service = req.matches[1], backend = req.matches[2];
+  const auto view = ops.generations->view();
+  bool known = false;
+  for (const ServiceView& s : view->services)
+    if (s.name == service)
+      for (const BackendConfig& b : s.backends) known = known || backend_name(b) == backend;
+  if (!known) {
+    res.status = 404;
+    res.set_content(R"x({"error":"no such service and backend (backend as address:port)"})x",
+                    "application/json");
+    return;
+  }
+  const std::string& body = req.body;
+  const size_t key = body.find("\"state\"");
+  const size_t colon = key == std::string::npos ? key : body.find(':', key);
+  const size_t open = colon == std::string::npos ? colon : body.find('"', colon);
+  const size_t close = open == std::string::npos ? open : body.find('"', open + 1);
+  const std::string word =
+      close == std::string::npos ? "" : body.substr(open + 1, close - open - 1);
+  if (word != "down" && word != "up" && word != "auto") {
+    res.status = 400;
+    res.set_content(R"x({"error":"the body must be {\"state\":\"down\"|\"up\"|\"auto\"}"})x",
+                    "application/json");
+    return;
+  }
+  const AdminState state = word == "down" ? AdminState::down
+                           : word == "up" ? AdminState::up
+                                          : AdminState::automatic;
+  const uint64_t ticket = ops.admin->set(service, backend, state);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (ops.admin->applied() < ticket && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const bool applied = ops.admin->applied() >= ticket;
+  const auto now = ops.generations->view();
+  uint64_t hash = 0;
+  for (const ServiceView& s : now->services)
+    if (s.name == service) hash = s.maglev_hash;
+  res.status = applied ? 200 : 503;
+  res.set_content(
+      fmt::format(R"({{"service":"{}","backend":"{}","state":"{}","applied":{},)"
+                  R"("generation":{},"maglev_hash":"{}"}})",
+                  label(service), label(backend), word, applied, now->generation, hash_hex(hash)),
+      "application/json");
 }
 
 }  // namespace
@@ -151,6 +204,7 @@ std::string metrics_text(const Operations& ops) {
   family(s, "gauntlet_flow_query_complete", "gauge",
          "1 when every worker answered this scrape's flow count in time.");
   fmt::format_to(out, "gauntlet_flow_query_complete {}\n", flows.complete ? 1 : 0);
+  s += readiness_metrics(ops, rte_rdtsc());
   return s;
 }
 
@@ -175,6 +229,15 @@ bool MetricsServer::start(const MetricsConfig& cfg, const Operations& ops, std::
   impl->server.Get("/api/view", [&ops](const httplib::Request&, httplib::Response& res) {
     res.set_content(web_view_json(ops), "application/json");
   });
+  // Readiness per VIP for route announcers (control/readiness.h): never waits on the workers.
+  impl->server.Get("/api/vips", [&ops](const httplib::Request&, httplib::Response& res) {
+    res.set_content(vips_json(ops, rte_rdtsc()), "application/json");
+  });
+  if (ops.admin)
+    impl->server.Post(R"(/api/backends/([^/]+)/([^/]+))",
+                      [&ops](const httplib::Request& req, httplib::Response& res) {
+                        admin_request(ops, req, res);
+                      });
   impl->server.set_read_timeout(5, 0);
   impl->server.set_write_timeout(5, 0);
   if (!impl->server.bind_to_port(cfg.host, cfg.port)) {

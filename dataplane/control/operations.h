@@ -4,6 +4,7 @@
 // FlowQueries, or ask the control loop for a reload.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -14,7 +15,16 @@
 
 namespace gauntlet {
 
+class AdminHealth;
 class RecentStops;
+
+// Whether the live dataplane forwards now, for readiness (control/readiness.h). The live
+// driver owns it and writes it; the views read it from their own threads.
+struct DataplaneStatus {
+  std::atomic<bool> started{false};  // workers launched and not yet told to stop
+  std::atomic<bool> link_up[kPortCount] = {};
+  uint64_t tsc_hz = 0;  // workers stamp WorkerCounters::heartbeat_tsc in TSC cycles
+};
 
 struct Operations {
   std::vector<Worker*> workers;
@@ -24,6 +34,8 @@ struct Operations {
   FlowQueries* flows = nullptr;
   uint64_t started_ns = 0;       // wall clock
   RecentStops* stops = nullptr;  // the web view's latest stopped packets (may be null)
+  const DataplaneStatus* dataplane = nullptr;  // null: not a live run (never ready)
+  AdminHealth* admin = nullptr;                // null: no admin health requests taken
 };
 
 // "address:port" of a backend ("[v6]:port"), as traces, events and the views print it.

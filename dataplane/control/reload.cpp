@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <time.h>
 
+#include "dataplane/control/admin_health.h"
 #include "dataplane/control/report.h"
 #include "dataplane/control/tables.h"
 #include "dataplane/control/web_view.h"
@@ -23,7 +24,14 @@ uint64_t Generations::publish(const Config& cfg, std::string& error) {
   // Only the control core publishes, so the current generation cannot change meanwhile.
   const Tables* old = published_.current();
   const uint64_t next = old ? old->generation + 1 : 1;
-  auto tables = build_tables(cfg, next, has_macs_ ? macs_ : nullptr, error, health_);
+  const HealthOverlay* overlay = health_;
+  HealthOverlay merged;
+  if (admin_) {
+    if (health_) merged = *health_;
+    admin_->apply(cfg, merged);
+    overlay = &merged;
+  }
+  auto tables = build_tables(cfg, next, has_macs_ ? macs_ : nullptr, error, overlay);
   if (!tables) return 0;
   published_.publish(std::move(tables));
   refresh();
@@ -36,6 +44,7 @@ void Generations::refresh() {
   if (!t || t->generation == old->generation) return;
   auto v = std::make_shared<GenerationView>();
   v->generation = t->generation;
+  v->config_hash = t->config_hash;
   v->snat = t->snat;
   for (int list = 0; list < 2; ++list) {
     v->rule_ids[list] = t->acl[list].ids;
@@ -104,6 +113,9 @@ ReloadOutcome Reloader::reload() {
     out.generation = generations_.generation();
     failed_.fetch_add(1, std::memory_order_relaxed);
   }
+  const auto view = generations_.view();
+  out.config_hash = view->config_hash;
+  for (const ServiceView& s : view->services) out.maglev_hashes.emplace_back(s.name, s.maglev_hash);
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
   last_ns_.store(uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec));

@@ -22,6 +22,7 @@
 namespace gauntlet {
 
 struct Totals;
+class AdminHealth;
 
 // What the operator's views (telemetry, metrics; other threads) know of the current
 // generation: copied from its tables by the control core, so a view never reads tables that
@@ -34,9 +35,12 @@ struct ServiceView {
   std::vector<BackendConfig> backends;
   std::vector<uint8_t> down;  // per backend, when health checks run: taken out by them
   std::vector<double> share;  // per backend: its part of the Maglev table (web view)
+  Forwarding forwarding = Forwarding::dnat;
+  uint64_t maglev_hash = 0;  // CompiledService::table_hash
 };
 struct GenerationView {
   uint64_t generation = 0;
+  uint64_t config_hash = 0;              // Tables::config_hash
   std::vector<std::string> rule_ids[2];  // by Direction: firewall, allow-list
   // Per list: hits by position (default last) when its current rule list came in; a list
   // that changed counts from there (positions now name other rules).
@@ -60,6 +64,9 @@ class Generations {
   // Control core: backends health checks took down stay down in every generation built
   // from here on. `overlay` (may be null) must outlive this object.
   void use_health_overlay(const HealthOverlay* overlay) noexcept { health_ = overlay; }
+  // Control core: admin states (control/admin_health.h) go on top of the health overlay in
+  // every generation built from here on. `admin` (may be null) must outlive this object.
+  void use_admin_health(const AdminHealth* admin) noexcept { admin_ = admin; }
 
   // Control core, every loop round: refreshes the view when the generation changed
   // (published here or elsewhere). Cheap when it did not.
@@ -77,6 +84,7 @@ class Generations {
   bool has_macs_ = false;
   std::vector<Worker*> workers_;
   const HealthOverlay* health_ = nullptr;
+  const AdminHealth* admin_ = nullptr;
   mutable std::mutex view_lock_;
   std::shared_ptr<const GenerationView> view_;
 };
@@ -87,6 +95,10 @@ struct ReloadOutcome {
   uint64_t generation = 0;          // published (ok) or still running (not ok)
   std::vector<std::string> errors;  // "file:line:col: error: ..." (not ok)
   double milliseconds = 0;          // load, validate, build and publish
+  // What the running generation is (published, or kept): its balancing_config_hash and each
+  // service's Maglev table hash, so that instances can be compared after every reload.
+  uint64_t config_hash = 0;
+  std::vector<std::pair<std::string, uint64_t>> maglev_hashes;
 };
 
 class Reloader {

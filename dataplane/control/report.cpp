@@ -486,7 +486,8 @@ std::string summary_json(const Totals& t) {
   return s;
 }
 
-std::string health_event_json(const HealthTransition& t, uint64_t generation) {
+std::string health_event_json(const HealthTransition& t, uint64_t generation,
+                              uint64_t maglev_hash) {
   const bool deadline = t.kind == HealthTransition::Kind::drain_deadline;
   std::string s =
       fmt::format(R"({{"event":"{}","time":"{}","generation":{},"service":"{}","backend":"{}")",
@@ -496,8 +497,8 @@ std::string health_event_json(const HealthTransition& t, uint64_t generation) {
     fmt::format_to(std::back_inserter(s), R"(,"from":"{}","to":"{}")", backend_health_name(t.from),
                    backend_health_name(t.to));
   // The reason is text the monitor wrote: no quotes or backslashes in it.
-  fmt::format_to(std::back_inserter(s), R"(,"reason":"{}","backends_up":{}}})", t.reason,
-                 t.backends_up);
+  fmt::format_to(std::back_inserter(s), R"(,"reason":"{}","backends_up":{},"maglev_hash":"{}"}})",
+                 t.reason, t.backends_up, hash_hex(maglev_hash));
   return s;
 }
 

@@ -117,8 +117,8 @@ size_t drain_records(const std::vector<Worker*>& workers, FILE* trace, FILE* eve
                      RecentStops* stops = nullptr);
 
 // One health state change (or drain deadline) as an event line; `generation`: the tables
-// that reflect it.
-std::string health_event_json(const HealthTransition& t, uint64_t generation);
+// that reflect it, whose Maglev table for the service hashes to `maglev_hash`.
+std::string health_event_json(const HealthTransition& t, uint64_t generation, uint64_t maglev_hash);
 
 // For the plain-words views (control/explain.h): the protocol as traces print it ("tcp",
 // "arp", ...), and the printed id of the rule a step names (as in traces).

@@ -168,10 +168,48 @@ std::optional<BackendConfig> load_backend(Loader& in, const YAML::Node& node,
   return b;
 }
 
+// forwarding: dnat | dsr-ipip. With dsr-ipip the backend gets the client's packet unchanged
+// (destination VIP:port), so its port must be one the VIP serves; the outer header leaves from
+// the inside port's address of the VIP's family; and the WAF, which needs to see and reset
+// both directions, cannot inspect a flow whose replies go around gauntlet.
+bool load_forwarding(Loader& in, const YAML::Node& node, ServiceConfig& svc, const Config& cfg) {
+  const YAML::Node& f = node["forwarding"];
+  auto text = in.scalar(f, "forwarding");
+  if (!text) return false;
+  if (*text == "dnat") return true;
+  if (*text != "dsr-ipip") {
+    in.error(f, fmt::format("forwarding must be dnat or dsr-ipip, not '{}'", *text));
+    return false;
+  }
+  svc.forwarding = Forwarding::dsr_ipip;
+  bool ok = true;
+  for (const BackendConfig& b : svc.backends)
+    if (std::find(svc.ports.begin(), svc.ports.end(), b.port) == svc.ports.end())
+      in.error_at(b.mark.line, b.mark.column,
+                  fmt::format("backend port {} is not a port of the service (forwarding: "
+                              "dsr-ipip sends the packet unchanged, to the VIP's own port)",
+                              b.port)),
+          ok = false;
+  bool has_source = false;
+  for (const Prefix& a : cfg.ports[static_cast<uint8_t>(PortRole::inside)].addresses)
+    has_source = has_source || a.version == svc.version;
+  if (svc.version && !has_source)
+    in.error(f, fmt::format("forwarding: dsr-ipip needs an IPv{} address on the inside port (the "
+                            "tunnel's source)",
+                            svc.version)),
+        ok = false;
+  if (svc.waf.enabled)
+    in.error(node["waf"],
+             "waf cannot inspect a service with forwarding: dsr-ipip (its replies do not pass "
+             "through gauntlet)"),
+        ok = false;
+  return ok;
+}
+
 void load_service(Loader& in, const YAML::Node& node, Config& cfg) {
-  if (!in.check_map(
-          node, "a service",
-          {"name", "vip", "ports", "protocol", "table_size", "backends", "health", "waf"}))
+  if (!in.check_map(node, "a service",
+                    {"name", "vip", "ports", "protocol", "table_size", "backends", "health", "waf",
+                     "forwarding"}))
     return;
   ServiceConfig svc;
   svc.mark = in.mark(node);
@@ -249,6 +287,7 @@ void load_service(Loader& in, const YAML::Node& node, Config& cfg) {
           ok = false;
   }
   if (node["waf"]) ok = load_service_waf(in, node["waf"], svc.waf) && ok;
+  if (node["forwarding"]) ok = load_forwarding(in, node, svc, cfg) && ok;
   if (ok) cfg.services.push_back(std::move(svc));
 }
 

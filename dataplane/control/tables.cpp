@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <xxhash.h>
 
 #include <rte_errno.h>
 #include <rte_lpm.h>
@@ -58,11 +60,33 @@ bool add_route(Tables& t, const Prefix& p, const NextHop& hop, std::string& erro
 
 }  // namespace
 
+uint64_t balancing_config_hash(const Config& cfg) {
+  std::string text;
+  auto out = std::back_inserter(text);
+  for (const ServiceConfig& s : cfg.services) {
+    fmt::format_to(out, "service {} {} {} ports {} m {} {}\n", s.name, format_ip(s.vip, s.version),
+                   s.proto, fmt::join(s.ports, ","), s.table_size, forwarding_name(s.forwarding));
+    for (const BackendConfig& b : s.backends) {
+      fmt::format_to(out, " backend {} {} {} {}", format_ip(b.address, b.version), b.port, b.weight,
+                     b.drain_deadline_ns);
+      if (const auto& h = b.health)
+        fmt::format_to(out, " health {} {} {} {} {} {} {} {}", static_cast<int>(h->type),
+                       h->interval_ns, h->timeout_ns, h->rise, h->fall, h->path, h->expect_status,
+                       h->port);
+      text += '\n';
+    }
+  }
+  return XXH64(text.data(), text.size(), 0);
+}
+
+std::string hash_hex(uint64_t hash) { return fmt::format("{:016x}", hash); }
+
 std::unique_ptr<Tables> build_tables(const Config& cfg, uint64_t generation,
                                      const MacAddress* live_macs, std::string& error,
                                      const HealthOverlay* health) {
   auto t = std::make_unique<Tables>();
   t->generation = generation;
+  t->config_hash = balancing_config_hash(cfg);
   const size_t routes = cfg.routes.size() + 2 * kMaxOwnedAddresses + 1;
   // LPM names are global in EAL: the generation keeps them apart across reloads.
   const std::string name4 = fmt::format("routes4_g{}", generation);
@@ -83,6 +107,7 @@ std::unique_ptr<Tables> build_tables(const Config& cfg, uint64_t generation,
     const PortConfig& pc = cfg.ports[p];
     PortTable& pt = t->ports[p];
     pt.mac = pc.mac_set || !live_macs ? pc.mac : live_macs[p];
+    pt.mtu = pc.mtu;
     for (const Prefix& a : pc.addresses) {
       if (t->owned_count == kMaxOwnedAddresses) {
         error = fmt::format("more than {} port addresses", kMaxOwnedAddresses);
@@ -132,6 +157,7 @@ std::unique_ptr<Tables> build_tables(const Config& cfg, uint64_t generation,
       error = fmt::format("service {}: {}", svc.name, error);
       return nullptr;
     }
+    const uint64_t table_hash = maglev_table_hash(*table, keys);
     t->services.push_back({svc.name,
                            svc.vip,
                            svc.version,
@@ -144,6 +170,8 @@ std::unique_ptr<Tables> build_tables(const Config& cfg, uint64_t generation,
                            {},
                            false});
     CompiledService& compiled = t->services.back();
+    compiled.forwarding = svc.forwarding;
+    compiled.table_hash = table_hash;
     for (const BackendConfig& b : svc.backends) {
       compiled.probe_requests.push_back(b.health && b.health->type == HealthConfig::Type::http
                                             ? http_probe_request(*b.health, b)

@@ -39,6 +39,7 @@ struct PortTable {
   // The port's first address of each family: source of ICMP errors and ARP/ND requests.
   IpAddress v4{}, v6{};
   bool has_v4 = false, has_v6 = false;
+  uint16_t mtu = 1500;           // largest IP packet the link carries
   std::vector<Prefix> prefixes;  // connected prefixes
 };
 
@@ -56,6 +57,8 @@ struct CompiledService {
   std::vector<uint8_t> down, reset_flows;
   std::vector<std::string> probe_requests;  // per backend: an http check's request bytes
   bool reports_backends = false;            // checked or drained backends: the summary lists them
+  Forwarding forwarding = Forwarding::dnat;
+  uint64_t table_hash = 0;  // maglev_table_hash(): the same on every instance with this state
   bool serves(uint16_t port) const noexcept {
     for (uint16_t p : ports)
       if (p == port) return true;
@@ -80,6 +83,7 @@ class Tables {
   Tables& operator=(const Tables&) = delete;
 
   uint64_t generation = 0;
+  uint64_t config_hash = 0;  // balancing_config_hash() of the config this generation compiles
   PortTable ports[kPortCount];
   OwnedAddress owned[kMaxOwnedAddresses];
   uint8_t owned_count = 0;
@@ -140,6 +144,15 @@ struct HealthOverlay {
   std::vector<std::vector<uint8_t>> down;
   std::vector<std::vector<uint8_t>> drain_expired;
 };
+
+// XXH64 of what instances behind one ECMP group must agree on: each service's name, VIP,
+// protocol, ports, forwarding, table size and backends (address, port, weight, drain deadline,
+// health checks), in config order and canonical text, so that formatting, comments and the
+// per-instance parts of the file (ports, addresses, routes, neighbours) do not change it.
+uint64_t balancing_config_hash(const Config& cfg);
+
+// 16 lower-case hex digits, as metrics, telemetry and events print a hash.
+std::string hash_hex(uint64_t hash);
 
 // Compiles `cfg` into tables for `generation`. On failure returns nullptr and sets `error`.
 // `live_macs` (may be null) gives each port's device MAC where the config sets none.

@@ -55,6 +55,7 @@ int stats(const char*, const char* params, rte_tel_data* d, const Operations& op
   const Totals t = ops.generations->totals(true);
   rte_tel_data_start_dict(d);
   rte_tel_data_add_dict_u64(d, "generation", t.generation);
+  add_string(d, "config_hash", hash_hex(ops.generations->view()->config_hash));
   rte_tel_data_add_dict_u64(d, "reloads", ops.reloader->succeeded());
   rte_tel_data_add_dict_u64(d, "reload_failures", ops.reloader->failed());
   rte_tel_data_add_dict_u64(d, "workers", ops.workers.size());
@@ -125,6 +126,8 @@ int services(const char*, const char* params, rte_tel_data* d, const Operations&
         add_string(row, "protocol", s.proto == 6 ? "tcp" : "udp");
         add_string(row, "ports", fmt::format("{}", fmt::join(s.ports, ",")));
         rte_tel_data_add_dict_u64(row, "backends", s.backends.size());
+        add_string(row, "forwarding", forwarding_name(s.forwarding));
+        add_string(row, "maglev_hash", hash_hex(s.maglev_hash));
         add_container(d, name(s.name), row);
       }
       return 0;
@@ -135,6 +138,9 @@ int services(const char*, const char* params, rte_tel_data* d, const Operations&
       add_string(d, "name", s.name);
       add_string(d, "vip", format_ip(s.vip, s.version));
       rte_tel_data_add_dict_u64(d, "generation", t.generation);
+      add_string(d, "config_hash", hash_hex(t.config_hash));
+      add_string(d, "forwarding", forwarding_name(s.forwarding));
+      add_string(d, "maglev_hash", hash_hex(s.maglev_hash));
       rte_tel_data_add_dict_int(d, "flows_complete", flows.complete ? 1 : 0);
       for (size_t b = 0; b < s.backends.size(); ++b) {
         rte_tel_data* row = rte_tel_data_alloc();
@@ -281,7 +287,8 @@ void attach_telemetry(Operations* ops) {
                                "Per direction and layer: outcomes and reasons. No parameters");
     rte_telemetry_register_cmd(
         "/gauntlet/services", guarded<services>,
-        "Services; with a service name: its backends, weights and flows. Parameter: [name]");
+        "Services (forwarding, Maglev table hash); with a service name: its backends, weights "
+        "and flows. Parameter: [name]");
     rte_telemetry_register_cmd(
         "/gauntlet/flows", guarded<flows>,
         "Largest flows by bytes. Parameters: [N][,address] (N up to 32, default 10)");

@@ -53,7 +53,8 @@ std::vector<double> maglev_shares(const CompiledService& s) {
 std::vector<ServiceView> service_views(const Tables& t) {
   std::vector<ServiceView> v;
   for (const CompiledService& s : t.services)
-    v.push_back({s.name, s.vip, s.version, s.proto, s.ports, s.backends, s.down, maglev_shares(s)});
+    v.push_back({s.name, s.vip, s.version, s.proto, s.ports, s.backends, s.down, maglev_shares(s),
+                 s.forwarding, s.table_hash});
   return v;
 }
 

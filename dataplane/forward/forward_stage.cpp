@@ -43,10 +43,13 @@ void solicit(const Tables& t, rte_mbuf* m, PacketContext& c, uint8_t port,
   c.stop_and_emit(Layer::forward, Reason::forward_neighbour_unresolved, port);
 }
 
-// Decrements TTL / hop limit, drops any VLAN tag and writes the Ethernet header.
+// Decrements TTL / hop limit (not a tunnel's new outer header), drops any VLAN tag and
+// writes the Ethernet header.
 void rewrite(rte_mbuf* m, PacketContext& c, const MacAddress& src, const MacAddress& dst) noexcept {
   uint8_t* l3 = rte_pktmbuf_mtod_offset(m, uint8_t*, c.parsed.l3_offset);
-  if (c.parsed.ip_version == 4) {
+  if (c.encapsulated) {
+    // gauntlet is the tunnel's entry: the outer header starts with its own TTL.
+  } else if (c.parsed.ip_version == 4) {
     const uint16_t old_word = load_be16(l3 + 8);
     --l3[8];
     store_be16(l3 + 10, checksum_adjust(load_be16(l3 + 10), old_word, load_be16(l3 + 8)));

@@ -36,9 +36,14 @@ bool HealthDriver::step(uint64_t now, const std::vector<Worker*>& workers, FILE*
                  error);
     }
   }
-  if (events)
+  if (events) {
+    const Tables& now = *published_.current();
     for (const HealthTransition& t : changes)
-      fmt::print(events, "{}\n", health_event_json(t, generation));
+      fmt::print(events, "{}\n",
+                 health_event_json(
+                     t, generation,
+                     t.service < now.services.size() ? now.services[t.service].table_hash : 0));
+  }
   return ok;
 }
 

@@ -48,7 +48,7 @@ void refuse(const Tables& t, rte_mbuf* m, PacketContext& c, Reason why) noexcept
 // RST (TCP) and the flow expires now; its other end gets one on its next packet.
 bool reset_if_drain_expired(Worker& w, const Tables& t, rte_mbuf* m, PacketContext& c) noexcept {
   const FlowEntry& e = *c.flow;
-  if (e.nat() != NatKind::destination) return false;
+  if (e.nat() != NatKind::destination && !e.tunnelled()) return false;
   const size_t service = e.backend >> 16, backend = e.backend & 0xffff;
   if (service >= t.services.size() || backend >= t.services[service].reset_flows.size() ||
       !t.services[service].reset_flows[backend])

@@ -150,6 +150,23 @@ bool is_prime(uint64_t n) noexcept {
   return true;
 }
 
+uint64_t maglev_table_hash(const MaglevTable& table, std::span<const MaglevBackend> backends) {
+  std::vector<uint8_t> bytes;
+  const auto put32 = [&bytes](uint32_t v) {
+    for (int i = 0; i < 4; ++i) bytes.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  };
+  put32(table.table_size());
+  put32(static_cast<uint32_t>(backends.size()));
+  for (const MaglevBackend& b : backends) {
+    put32(static_cast<uint32_t>(b.key.size()));
+    bytes.insert(bytes.end(), b.key.begin(), b.key.end());
+    put32(b.weight);
+  }
+  bytes.reserve(bytes.size() + 4 * table.slots().size());
+  for (uint32_t owner : table.slots()) put32(owner);
+  return XXH64(bytes.data(), bytes.size(), 0);
+}
+
 std::optional<std::string> maglev_backend_key(std::string_view address, uint16_t port) {
   const bool bracketed = address.size() >= 2 && address.front() == '[' && address.back() == ']';
   const std::string text(bracketed ? address.substr(1, address.size() - 2) : address);

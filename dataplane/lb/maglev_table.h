@@ -78,6 +78,12 @@ class MaglevTable {
   uint32_t table_size_;
 };
 
+// The table's identity (control core): XXH64 over M, the backends' keys and weights in the
+// caller's order and every slot's owner, each number little-endian, so that it is the same
+// on every machine. Two gauntlets with the same backends, weights and health state compute
+// the same value; compare it to tell whether instances would pick the same backends.
+uint64_t maglev_table_hash(const MaglevTable& table, std::span<const MaglevBackend> backends);
+
 // Deterministic for every 64-bit n (Miller-Rabin with a base set proven for n < 2^64).
 bool is_prime(uint64_t n) noexcept;
 

@@ -62,6 +62,9 @@ struct PacketContext {
   // (the RST a WAF-blocked flow's backend gets); the mbuf is the runner's to send or free.
   rte_mbuf* companion = nullptr;
   uint8_t companion_port = kNoPort;
+  // The tunnel stage put the packet inside an outer IP header (at parsed.l3_offset now): the
+  // outer header is new, so forwarding does not decrement its TTL.
+  bool encapsulated = false;
   Step steps[kMaxSteps];
 
   // Appends a decision. `pass` keeps the packet going; every other outcome is final.
@@ -91,6 +94,7 @@ struct PacketContext {
     service = kNoService;
     waf = nullptr;
     companion = nullptr;
+    encapsulated = false;
   }
 };
 

@@ -39,7 +39,7 @@ void fill_record(Record& r, RecordKind kind, const PacketContext& c, uint32_t fr
     r.lb_service = c.service;
     r.lb_backend = c.backend;
     r.lb_slot = c.lb_slot;
-  } else if (c.flow && c.flow->nat() == NatKind::destination) {
+  } else if (c.flow && (c.flow->nat() == NatKind::destination || c.flow->tunnelled())) {
     r.has_lb = true;
     r.lb_service = static_cast<uint16_t>(c.flow->backend >> 16);
     r.lb_backend = c.flow->backend & 0xffff;
@@ -172,6 +172,7 @@ void run_pipeline(Worker& w, Burst& b) noexcept {
   step("conntrack_commit", conntrack_commit_stage);
   step("waf", waf_stage);  // after commit: a SYN's new flow exists, so its ISN is kept
   step("nat", nat_stage);
+  step("tunnel", tunnel_stage);  // dsr-ipip: after every layer that reads the inner headers
   step("forward", forward_stage);
   step("dispose",
        [&frame_lengths](Worker& wk, Burst& bk) noexcept { dispose(wk, bk, frame_lengths); });

@@ -18,6 +18,7 @@ void ttl_stage(Worker& w, Burst& b) noexcept;               // forward/forward_s
 void conntrack_commit_stage(Worker& w, Burst& b) noexcept;  // conntrack/conntrack_commit.cpp
 void waf_stage(Worker& w, Burst& b) noexcept;               // waf/waf_stage.cpp
 void nat_stage(Worker& w, Burst& b) noexcept;               // nat/nat_stage.cpp
+void tunnel_stage(Worker& w, Burst& b) noexcept;            // lb/tunnel_stage.cpp
 void forward_stage(Worker& w, Burst& b) noexcept;           // forward/forward_stage.cpp
 
 // Runs every stage over `b`, then counts, records and stages each packet for TX (or frees

@@ -131,6 +131,10 @@ constexpr std::string_view outcome_name(Outcome o) noexcept {
   X(lb_no_backend, loadbalancer, "lb:no-backend")                                    \
   X(lb_probe_answer, loadbalancer, "lb:probe-answer")                                \
   X(lb_drain_reset, loadbalancer, "lb:drain-deadline-reset")                         \
+  X(lb_dsr_ipip, loadbalancer, "lb:dsr-ipip")                                        \
+  X(lb_dsr_fragmentation_needed, loadbalancer, "lb:dsr-fragmentation-needed")        \
+  X(lb_dsr_too_big, loadbalancer, "lb:dsr-too-big")                                  \
+  X(lb_dsr_encap_failed, loadbalancer, "lb:dsr-encap-failed")                        \
   X(waf_inspected, waf, "waf:inspected")                                             \
   X(waf_buffered, waf, "waf:buffered")                                               \
   X(waf_passthrough, waf, "waf:passthrough")                                         \

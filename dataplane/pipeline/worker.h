@@ -58,6 +58,7 @@ struct WorkerCounters {
   // Occupancy gauges the live poll loop refreshes, so other threads never read the worker's
   // own tables: flows in its conntrack shard, SNAT ports held per protocol.
   Counter flows_in_use;
+  Counter heartbeat_tsc;  // the live poll loop's TSC when it last refreshed the gauges
   Counter nat_ports_in_use[kNatProtocols];
   StageCounters stages[kMaxTimedStages];  // only while Worker::stage_cycles is on
   StageCounters io_rx, io_tx;             // the live driver's RX burst and TX flush, as stages

@@ -16,6 +16,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include "dataplane/control/admin_health.h"
 #include "dataplane/control/control_loop.h"
 #include "dataplane/control/metrics.h"
 #include "dataplane/control/report.h"
@@ -47,11 +48,16 @@ struct Shared {
   // Link state as last seen by the control core (watch_links), and when to look again.
   bool link_up[kPortCount] = {true, true};
   uint64_t next_link_check_tsc = 0;
+  DataplaneStatus* status = nullptr;  // readiness (GET /api/vips): links and start/stop
 };
 
 // The dataplane clock: wall time at start plus TSC time since.
 uint64_t dataplane_now(const Shared& s) noexcept {
-  return s.realtime_base_ns + (rte_rdtsc() - s.tsc_base) * 1000000000u / s.tsc_hz;
+  // Whole seconds and the rest apart: the TSC delta times 1e9 passes 2^64 after 2^64 / 1e9
+  // cycles (about 9 s at 2 GHz), and the clock would jump back.
+  const uint64_t delta = rte_rdtsc() - s.tsc_base;
+  return s.realtime_base_ns + delta / s.tsc_hz * 1000000000u +
+         delta % s.tsc_hz * 1000000000u / s.tsc_hz;
 }
 
 // Control core, about once a second: a port whose link went down (a cable pulled, a vhost
@@ -66,6 +72,7 @@ void watch_links(Shared& s, FILE* events) {
     const bool up = link.link_status == RTE_ETH_LINK_UP;
     if (up == s.link_up[p]) continue;
     s.link_up[p] = up;
+    if (s.status) s.status->link_up[p].store(up, std::memory_order_relaxed);
     fmt::print(stderr, "gauntlet: port {}: link {}\n", port_role_name(p), up ? "up" : "down");
     if (events)
       fmt::print(events,
@@ -139,6 +146,7 @@ int worker_loop(void* arg) {
       // Occupancy for readers on other threads (telemetry, metrics), who never read the
       // worker's own tables.
       w.counters.flows_in_use.set(w.flows.size());
+      w.counters.heartbeat_tsc.set(rte_rdtsc());  // readiness: this worker polls
       for (size_t p = 0; p < kNatProtocols; ++p)
         w.counters.nat_ports_in_use[p].set(w.nat.ports_in_use(static_cast<NatProtocol>(p)));
     }
@@ -308,6 +316,8 @@ int run_live(const Config& cfg, const LiveOptions& options) {
   }
   Generations generations(published, macs, all);
   if (health.active()) generations.use_health_overlay(&health.monitor().overlay());
+  AdminHealth admin;  // POST /api/backends/...: published by the control loop
+  generations.use_admin_health(&admin);
   Reloader reloader(generations, cfg);
   health.publish_with(
       [&](std::string& e) { return generations.publish(reloader.running(), e) != 0; });
@@ -315,7 +325,11 @@ int run_live(const Config& cfg, const LiveOptions& options) {
   shared.flow_queries = &flow_queries;
   RecentStops stops;
   shared.stops = &stops;
-  Operations ops{all, &generations, &reloader, &events, &flow_queries, realtime_ns(), &stops};
+  DataplaneStatus status;
+  status.tsc_hz = shared.tsc_hz;
+  shared.status = &status;
+  Operations ops{all,           &generations, &reloader, &events, &flow_queries,
+                 realtime_ns(), &stops,       &status,   &admin};
   ControlLoop control(ops);
   MetricsServer metrics;
   if (cfg.metrics.enabled) {
@@ -335,6 +349,7 @@ int run_live(const Config& cfg, const LiveOptions& options) {
     rte_eth_link link{};
     rte_eth_link_get_nowait(shared.port_ids[p], &link);
     shared.link_up[p] = link.link_status == RTE_ETH_LINK_UP;
+    status.link_up[p].store(shared.link_up[p], std::memory_order_relaxed);
   }
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
@@ -346,6 +361,7 @@ int run_live(const Config& cfg, const LiveOptions& options) {
                                 ? rte_rdtsc() + uint64_t(options.duration_s * double(shared.tsc_hz))
                                 : 0;
   fmt::print(stderr, "gauntlet: running {} worker(s); Ctrl-C stops\n", worker_count);
+  status.started.store(true, std::memory_order_release);  // ready once the workers beat
   const uint64_t started = rte_rdtsc();
   CounterSnapshot window_start = snapshot_counters(all, started);
   double warmup_s = 0;  // taken on the control core; with one worker on the main lcore, none
@@ -377,6 +393,7 @@ int run_live(const Config& cfg, const LiveOptions& options) {
       if (deadline && now > deadline) g_stop.store(true);
     }
   }
+  status.started.store(false, std::memory_order_release);
   const uint64_t stopped = rte_rdtsc();
   if (!lcores.empty()) rte_eal_mp_wait_lcore();
   detach_telemetry();

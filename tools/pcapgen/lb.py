@@ -143,7 +143,45 @@ def case_lb_drain():
     return s.items
 
 
+DSR_VIP, DSR_VIP6 = "198.51.100.40", "2001:db8:100::40"
+
+
+def case_lb_dsr_ipip():
+    """forwarding: dsr-ipip (inside mtu 1400): connections to an IPv4 and an IPv6 VIP leave
+    for their Maglev backends inside IPIP / IPv6-in-IPv6 from the inside address, the client's
+    packets unchanged; the backends answer the clients directly, so no reply appears here. A
+    segment of a connection another instance started is taken up mid-stream; packets too big
+    for the tunnel get ICMP fragmentation needed / packet too big, or are dropped without DF."""
+    # A packet on the inside port ends the replay's burst, so the next ones find the flow that
+    # the packet before it created (a backend resolving gauntlet's inside address).
+    settle = inn(arp_request(BACKENDS[0][1], BACKENDS[0][0], IN_IP))
+    pkts = []
+    a = TcpConn(CLIENT_A, 47000, DSR_VIP, None, 80, outside_isn=0x1000, pod_isn=0x2000)
+    pkts += [a.outside("S", options=DEMO_SYN_OPTS), settle]
+    a.pod("SA")  # the backend's answer goes straight to the client
+    pkts += [a.outside("A"), a.outside("PA", b"GET / HTTP/1.1\r\nHost: dsr\r\n\r\n")]
+    a.pod("PA", b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+    pkts += [a.outside("A"), a.outside("FA")]
+    b = TcpConn(CLIENT6, 47001, DSR_VIP6, None, 443, outside_isn=0x3000, pod_isn=0x4000, v6=True)
+    pkts += [b.outside("S", options=DEMO_SYN_OPTS6), settle]
+    b.pod("SA")
+    pkts += [b.outside("A"), b.outside("PA", b"\x16\x03\x01\x00\x05hello")]
+    # Moved here by ECMP from another instance: no SYN seen, taken up mid-stream.
+    c = TcpConn(CLIENT_B, 47002, DSR_VIP, None, 80, outside_isn=0x5000, pod_isn=0x6000)
+    c.o_ack = 0x6001
+    pkts += [c.outside("PA", b"GET /moved HTTP/1.1\r\nHost: dsr\r\n\r\n"), settle]
+    # 1381 bytes with DF: 1401 once wrapped, over the inside mtu of 1400.
+    pkts.append(a.outside("PA", b"x" * (1381 - 40)))
+    # The same size without DF: dropped (gauntlet does not fragment the tunnel).
+    pkts.append(out(from_internet(IP(src=CLIENT_B, dst=DSR_VIP, ttl=56, flags=0, id=9) /
+                                  TCP(sport=47002, dport=80, flags="PA", seq=c.o_seq,
+                                      ack=c.o_ack, window=502) / Raw(b"y" * (1381 - 40)))))
+    pkts.append(b.outside("PA", b"z" * (1361 - 60)))  # IPv6: 1361 + 40 > 1400
+    return pkts
+
+
 CASES = {
+    "lb-dsr-ipip": case_lb_dsr_ipip,
     "lb-health-fall-rise": case_lb_health_fall_rise,
     "lb-all-backends-down": case_lb_all_backends_down,
     "lb-drain": case_lb_drain,
