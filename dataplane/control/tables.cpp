@@ -144,6 +144,7 @@ std::unique_ptr<Tables> build_tables(const Config& cfg, uint64_t generation,
                            {},
                            false});
     CompiledService& compiled = t->services.back();
+    for (uint8_t r : compiled.reset_flows) compiled.any_reset = compiled.any_reset || r;
     for (const BackendConfig& b : svc.backends) {
       compiled.probe_requests.push_back(b.health && b.health->type == HealthConfig::Type::http
                                             ? http_probe_request(*b.health, b)

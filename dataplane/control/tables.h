@@ -56,6 +56,7 @@ struct CompiledService {
   std::vector<uint8_t> down, reset_flows;
   std::vector<std::string> probe_requests;  // per backend: an http check's request bytes
   bool reports_backends = false;            // checked or drained backends: the summary lists them
+  bool any_reset = false;                   // some reset_flows entry is set
   bool serves(uint16_t port) const noexcept {
     for (uint16_t p : ports)
       if (p == port) return true;
