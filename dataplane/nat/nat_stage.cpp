@@ -84,6 +84,36 @@ void translate_error(uint8_t* frame, const ParsedPacket& p, const QuotedPacket& 
   recompute_icmp4_checksum(frame + p.l4_offset, p.l3_end - p.l4_offset);
 }
 
+// An ICMP error about a hairpinned flow (RFC 5508 REQ-7), sent by (or about a packet from)
+// one pod and bound for the other, `dir` the way it travels. Each pod knows itself by its own
+// address:port and the other by the public address:port of the other's mapping: the error
+// reaches the pod that sent the quoted packet, from the public address, quoting that packet
+// as that pod sent it.
+void translate_hairpin_error(uint8_t* frame, const ParsedPacket& p, const QuotedPacket& q,
+                             const FlowEntry& e, FlowDirection dir,
+                             const FlowEndpoint& target) noexcept {
+  const FlowEndpoint initiator = e.original_source();
+  const bool to_initiator = dir == FlowDirection::reply;
+  const FlowEndpoint& pod = to_initiator ? initiator : target;
+  const uint16_t other_public = to_initiator ? e.original_destination().port : e.nat_port;
+  uint8_t* ip = frame + p.l3_offset;
+  set_ipv4_address(ip, ip + 12, e.nat_addr, L4Checksum{});
+  set_ipv4_address(ip, ip + 16, pod.addr, L4Checksum{});
+  uint8_t* qip = frame + q.l3_offset;
+  uint8_t* ql4 = frame + q.l4_offset;
+  const L4Checksum qsum = l4_checksum(ql4, q.end - q.l4_offset, q.proto);
+  set_ipv4_address(qip, qip + 12, pod.addr, qsum);
+  set_port(port_field(ql4, q.proto, true), pod.port, qsum);
+  set_ipv4_address(qip, qip + 16, e.nat_addr, qsum);
+  set_port(port_field(ql4, q.proto, false), other_public, qsum);
+  recompute_icmp4_checksum(frame + p.l4_offset, p.l3_end - p.l4_offset);
+}
+
+// The pod behind the public port a hairpinned flow was sent to; null when its mapping is gone.
+const PortMapping* hairpin_target(Worker& w, const FlowEntry& e) noexcept {
+  return w.nat.mapping(*nat_protocol_of(e.key.proto), e.original_destination().port);
+}
+
 }  // namespace
 
 void nat_stage(Worker& w, Burst& b) noexcept {
@@ -94,21 +124,27 @@ void nat_stage(Worker& w, Burst& b) noexcept {
     const FlowEntry& e = *c.flow;
     const auto dir = static_cast<FlowDirection>(c.flow_dir);
     if (c.tracking == Tracking::related) {
-      // ICMP errors about load-balanced or hairpinned flows are not translated yet: they pass
-      // as they are (load balancer) or stop (hairpin: the quote would show private ends).
+      // ICMP errors about load-balanced flows are not translated yet: they pass as they are.
       if (e.nat() == NatKind::destination) continue;
       QuotedPacket q;
-      if (is_hairpin(e) || !parse_quoted_packet(frame, c.parsed, q)) {
+      // A hairpinned flow lives inside: an error about it from outside is forged.
+      const bool hairpin = is_hairpin(e);
+      const PortMapping* target = hairpin ? hairpin_target(w, e) : nullptr;
+      if (!parse_quoted_packet(frame, c.parsed, q) ||
+          (hairpin && (!target || c.direction != Direction::egress))) {
         c.decide(Layer::nat, Outcome::stop, Reason::nat_no_mapping);
         continue;
       }
-      translate_error(frame, c.parsed, q, e, dir);
+      if (hairpin)
+        translate_hairpin_error(frame, c.parsed, q, e, dir,
+                                {target->internal_addr, target->internal_port});
+      else
+        translate_error(frame, c.parsed, q, e, dir);
     } else if (translates_destination(e.nat())) {
       translate_dnat(frame, c.parsed, e, dir);
     } else if (is_hairpin(e)) {
       // The target pod's mapping: this flow holds a share of it, so it is still there.
-      const PortMapping* m =
-          w.nat.mapping(*nat_protocol_of(e.key.proto), e.original_destination().port);
+      const PortMapping* m = hairpin_target(w, e);
       if (!m) {
         c.decide(Layer::nat, Outcome::stop, Reason::nat_no_mapping);
         continue;

@@ -2,8 +2,8 @@
 // gateway, as listed in ../shared/corpora/nat_requirements.json, one test each, named after
 // the requirement. Each drives the real pipeline (every stage, tables built from a config)
 // through tests/unit/nat_gateway.h and checks the packets gauntlet sends.
-// Not here: 4787 REQ-13 (gauntlet neither fragments nor sends frag-needed: not met) and
-// 5508 REQ-7 for ICMP (hairpinned ICMP is not translated: not met); see README.md.
+// Not here: 4787 REQ-13 (gauntlet neither fragments nor sends frag-needed: not met); see
+// README.md.
 #include <gtest/gtest.h>
 
 #include "dataplane/conntrack/flow_timeouts.h"
@@ -361,6 +361,55 @@ TEST(Rfc5508, Req6_ErrorDoesNotRefreshSession) {
   // 61 s after the echo request (11 s after the error): expired, the error refreshed nothing.
   EXPECT_TRUE(g.from_internet(ipv4(kServer1, kPublic, icmp(0, 0, id)), 11.0)
                   .stopped(Reason::nat_no_mapping));
+}
+
+// RFC 5508 REQ-7: ICMP errors about hairpinned flows are translated like the flows
+// themselves and reach the right pod: each pod sees the other as the public address:port of
+// the other's mapping, and gets the error from the public address, quoting the packet as it
+// sent it. From outside, such an error can only be forged.
+TEST(Rfc5508, Req7_HairpinnedIcmpErrorsTranslated) {
+  Gateway g(gateway_config());
+  ASSERT_TRUE(g.from_pod(ipv4(kPodB, kServer1, udp(7000, 123))).forwarded());  // B's mapping
+  ASSERT_TRUE(g.from_pod(ipv4(kPodA, kServer1, udp(6000, 123))).forwarded());  // A's mapping
+  const Result to_b = g.from_pod(ipv4(kPodA, kPublic, udp(6000, 7000)));
+  ASSERT_TRUE(to_b.forwarded());
+  const auto quote_is = [](const Result& e, const char* src, uint16_t sport, const char* dst,
+                           uint16_t dport) {
+    const uint8_t* q = e.sent.data() + 28;
+    EXPECT_EQ(IpAddress::v4(q + 12), ip(src));
+    EXPECT_EQ(IpAddress::v4(q + 16), ip(dst));
+    EXPECT_EQ(load_be16(q + 20), sport);
+    EXPECT_EQ(load_be16(q + 22), dport);
+    EXPECT_EQ(fold(sum16(q, 20)), 0);  // the quoted header's checksum follows
+  };
+
+  // B's port is closed: its error about A's datagram (quoting it as B got it) goes to A.
+  const Frame got_by_b(to_b.sent.begin(), to_b.sent.begin() + 28);
+  const Result to_a = g.from_pod(ipv4(kPodB, kPublic, icmp(3, 3, 0, got_by_b)));
+  ASSERT_TRUE(to_a.forwarded()) << reason_name(to_a.last.reason);
+  EXPECT_EQ(to_a.out_port, 1);
+  EXPECT_EQ(to_a.parsed.src, ip(kPublic));
+  EXPECT_EQ(to_a.parsed.dst, ip(kPodA));
+  EXPECT_EQ(to_a.sent[20], 3);
+  EXPECT_EQ(to_a.sent[21], 3);
+  quote_is(to_a, kPodA, 6000, kPublic, 7000);  // A's datagram as A sent it
+  EXPECT_TRUE(checksums_ok(to_a.sent));
+
+  // The other way: A's error about B's reply goes to B.
+  const Result back = g.from_pod(ipv4(kPodB, kPublic, udp(7000, 6000)));
+  ASSERT_TRUE(back.forwarded());
+  const Frame got_by_a(back.sent.begin(), back.sent.begin() + 28);
+  const Result to_b_err = g.from_pod(ipv4(kPodA, kPublic, icmp(3, 3, 0, got_by_a)));
+  ASSERT_TRUE(to_b_err.forwarded()) << reason_name(to_b_err.last.reason);
+  EXPECT_EQ(to_b_err.parsed.src, ip(kPublic));
+  EXPECT_EQ(to_b_err.parsed.dst, ip(kPodB));
+  quote_is(to_b_err, kPodB, 7000, kPublic, 6000);  // B's reply as B sent it
+  EXPECT_TRUE(checksums_ok(to_b_err.sent));
+
+  // From outside: dropped, never translated inwards.
+  EXPECT_TRUE(g.from_internet(ipv4(kServer1, kPublic, icmp(3, 3, 0, got_by_a)))
+                  .stopped(Reason::nat_no_mapping));
+  EXPECT_EQ(g.flows(), 3u);  // the errors created nothing
 }
 
 // The timeout floors themselves, for every protocol (4787 REQ-5, 5382 REQ-5, 5508 REQ-2).
