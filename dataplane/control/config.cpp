@@ -67,9 +67,12 @@ namespace {
 
 void load_port(Loader& in, const YAML::Node& node, uint8_t index, Config& cfg) {
   if (!in.check_map(node, "a port",
-                    {"device", "mac", "addresses", "rx_descriptors", "tx_descriptors"}))
+                    {"device", "mac", "addresses", "rx_descriptors", "tx_descriptors", "mtu"}))
     return;
   PortConfig& port = cfg.ports[index];
+  if (index == static_cast<uint8_t>(PortRole::outside)) port.mtu = 1500;
+  if (node["mtu"])
+    if (auto n = in.number<uint16_t>(node["mtu"], "mtu", 1280, 9216)) port.mtu = *n;
   cfg.port_present[index] = true;
   port.mark = in.mark(node);
   if (node["device"]) {

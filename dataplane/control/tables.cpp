@@ -83,6 +83,7 @@ std::unique_ptr<Tables> build_tables(const Config& cfg, uint64_t generation,
     const PortConfig& pc = cfg.ports[p];
     PortTable& pt = t->ports[p];
     pt.mac = pc.mac_set || !live_macs ? pc.mac : live_macs[p];
+    pt.mtu = pc.mtu;
     for (const Prefix& a : pc.addresses) {
       if (t->owned_count == kMaxOwnedAddresses) {
         error = fmt::format("more than {} port addresses", kMaxOwnedAddresses);

@@ -40,6 +40,7 @@ struct PortTable {
   IpAddress v4{}, v6{};
   bool has_v4 = false, has_v6 = false;
   std::vector<Prefix> prefixes;  // connected prefixes
+  uint16_t mtu = 0;              // IP MTU; 0: none
 };
 
 // A Service compiled: its Maglev table maps slots to indexes into `backends`.

@@ -30,7 +30,7 @@ void write_time_exceeded(rte_mbuf* m, const ParsedPacket& p, const MacAddress& p
 }
 
 void write_icmp_error(rte_mbuf* m, const ParsedPacket& p, const MacAddress& port_mac,
-                      const IpAddress& source, IcmpError kind) noexcept {
+                      const IpAddress& source, IcmpError kind, uint16_t mtu) noexcept {
   uint8_t* f = rte_pktmbuf_mtod(m, uint8_t*);
   const uint16_t available =
       static_cast<uint16_t>(std::min<uint32_t>(p.l3_end, rte_pktmbuf_data_len(m)) - p.l3_offset);
@@ -62,7 +62,8 @@ void write_icmp_error(rte_mbuf* m, const ParsedPacket& p, const MacAddress& port
     std::memcpy(&h->dst_addr, sender.bytes.data(), 4);
     h->hdr_checksum = rte_ipv4_cksum(h);
     icmp[0] = kind == IcmpError::time_exceeded ? 11 : 3;
-    icmp[1] = kind == IcmpError::time_exceeded ? 0 : 3;  // port unreachable
+    icmp[1] = kind == IcmpError::time_exceeded ? 0 : kind == IcmpError::too_big ? 4 : 3;
+    if (kind == IcmpError::too_big) store_be16(icmp + 6, mtu);
     const uint16_t sum = static_cast<uint16_t>(~rte_raw_cksum(icmp, icmp_len));
     std::memcpy(icmp + 2, &sum, 2);
   } else {
@@ -72,8 +73,9 @@ void write_icmp_error(rte_mbuf* m, const ParsedPacket& p, const MacAddress& port
     ip[7] = 64;
     std::memcpy(ip + 8, source.bytes.data(), 16);
     std::memcpy(ip + 24, sender.bytes.data(), 16);
-    icmp[0] = kind == IcmpError::time_exceeded ? 3 : 1;
-    icmp[1] = kind == IcmpError::time_exceeded ? 0 : 4;  // port unreachable
+    icmp[0] = kind == IcmpError::time_exceeded ? 3 : kind == IcmpError::too_big ? 2 : 1;
+    icmp[1] = kind == IcmpError::port_unreachable ? 4 : 0;
+    if (kind == IcmpError::too_big) store_be16(icmp + 6, mtu);  // high half stays 0
   }
   m->data_len = m->pkt_len = static_cast<uint16_t>(14 + l3_len + icmp_len);
   if (m->next) {

@@ -4,6 +4,7 @@
 // outer address and the quoted packet (RFC 5508), then the ICMP checksum is recomputed.
 #include <rte_mbuf.h>
 
+#include "dataplane/forward/icmp_error.h"
 #include "dataplane/nat/flow_mapping.h"
 #include "dataplane/nat/icmp_inner.h"
 #include "dataplane/nat/translate.h"
@@ -109,6 +110,27 @@ void translate_hairpin_error(uint8_t* frame, const ParsedPacket& p, const Quoted
   recompute_icmp4_checksum(frame + p.l4_offset, p.l3_end - p.l4_offset);
 }
 
+// RFC 4787 REQ-13 (and the same for TCP): a datagram leaving through the NAT that is larger than
+// the outside port's MTU, with DF set, is answered with fragmentation-needed (type 3 code 4,
+// the MTU as next-hop MTU) from the inside address, before translation, so that the quote is
+// the packet as the pod sent it. With DF clear it is translated and fragmented on output
+// (forward_stage).
+bool refuse_too_big(const Tables& t, rte_mbuf* m, PacketContext& c) noexcept {
+  const uint16_t mtu = t.ports[static_cast<uint8_t>(PortRole::outside)].mtu;
+  const ParsedPacket& p = c.parsed;
+  if (!mtu || p.ip_version != 4) return false;
+  const uint8_t* ip = rte_pktmbuf_mtod_offset(m, const uint8_t*, p.l3_offset);
+  if (load_be16(ip + 2) <= mtu || !(ip[6] & 0x40)) return false;
+  const PortTable& in = t.ports[c.in_port];
+  if (in.has_v4 && icmp_error_allowed(p)) {
+    write_icmp_error(m, p, in.mac, in.v4, IcmpError::too_big, mtu);
+    c.stop_and_emit(Layer::nat, Reason::nat_fragmentation_needed, c.in_port);
+  } else {
+    c.decide(Layer::nat, Outcome::stop, Reason::nat_fragmentation_needed);
+  }
+  return true;
+}
+
 // The pod behind the public port a hairpinned flow was sent to; null when its mapping is gone.
 const PortMapping* hairpin_target(Worker& w, const FlowEntry& e) noexcept {
   return w.nat.mapping(*nat_protocol_of(e.key.proto), e.original_destination().port);
@@ -152,6 +174,7 @@ void nat_stage(Worker& w, Burst& b) noexcept {
       const FlowEndpoint target{m->internal_addr, m->internal_port};
       translate_packet(frame, c.parsed, e, dir, &target);
     } else {
+      if (dir == FlowDirection::original && refuse_too_big(*w.tables, b.mbufs[i], c)) continue;
       translate_packet(frame, c.parsed, e, dir, nullptr);
     }
     c.decide(Layer::nat, Outcome::pass,

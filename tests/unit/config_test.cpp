@@ -377,7 +377,7 @@ TEST_F(ConfigTest, EveryUnknownTopLevelKeyIsReported) {
 
 TEST_F(ConfigTest, UnknownPortKeysAreReportedInBlockAndFlowStyle) {
   const std::string expected =
-      "in a port (expected one of: device, mac, addresses, rx_descriptors, tx_descriptors)";
+      "in a port (expected one of: device, mac, addresses, rx_descriptors, tx_descriptors, mtu)";
   EXPECT_THAT(load_errors("ports:\n"
                           "  outside:\n"
                           "    mac: 02:00:00:00:00:01\n"
@@ -635,7 +635,7 @@ TEST_F(ConfigTest, AllErrorsInAFileAreReportedNotJustTheFirst) {
           at(5, 30, "address '10.0.0.256/24' is not an IPv4 or IPv6 address"),
           at(6, 37,
              "unknown key 'speed' in a port (expected one of: device, mac, addresses, "
-             "rx_descriptors, tx_descriptors)"),
+             "rx_descriptors, tx_descriptors, mtu)"),
           at(8, 15,
              "prefix '10.1.0.1/16' has bits set after the prefix length (did you mean "
              "10.1.0.0/16?)"),
