@@ -155,6 +155,26 @@ FlowMatch hairpin_reply(Worker& w, const ParsedPacket& p) noexcept {
   return m;
 }
 
+// An ICMP error from a pod about a hairpinned packet it received (RFC 5508 REQ-7): the quote
+// is that packet as the pod saw it, from the public address:port of the sender's mapping to
+// the pod's own address:port. Looked up as the hairpinned flow's translated tuple: the pod's
+// end becomes the public address:port of its mapping.
+FlowMatch hairpin_quote(Worker& w, const uint8_t* frame, const ParsedPacket& p) noexcept {
+  const Tables& t = *w.tables;
+  QuotedPacket q;
+  if (!t.snat.enabled || !parse_quoted_packet(frame, p, q) || q.version != 4 ||
+      q.src != t.snat.address || (q.proto != 6 && q.proto != 17))
+    return {};
+  const uint16_t external =
+      w.nat.external_port_of(*nat_protocol_of(q.proto), {q.dst, q.dst_port}, 4);
+  if (external == 0) return {};
+  const PacketKey k = make_packet_key(4, q.proto, q.src, q.src_port, t.snat.address, external);
+  const FlowMatch m = w.flows.lookup(k, flow_hash(k.key));
+  if (!m || !m.via_translation || m.direction != FlowDirection::original || !is_hairpin(*m.entry))
+    return {};
+  return m;
+}
+
 bool tracked_proto(const ParsedPacket& p) noexcept {
   return p.l4_proto == 6 || p.l4_proto == 17 ||
          (is_icmp_proto(p.l4_proto) && p.ip_version == (p.l4_proto == 1 ? 4 : 6));
@@ -218,7 +238,9 @@ void conntrack_stage(Worker& w, Burst& b) noexcept {
     if (!looked_up[i]) continue;
     PacketContext& c = b.ctx[i];
     FlowMatch m = w.flows.lookup(keys[i], hashes[i]);
-    if (!m && !related[i] && c.direction == Direction::egress) m = hairpin_reply(w, c.parsed);
+    if (!m && c.direction == Direction::egress)
+      m = related[i] ? hairpin_quote(w, rte_pktmbuf_mtod(b.mbufs[i], const uint8_t*), c.parsed)
+                     : hairpin_reply(w, c.parsed);
     if (related[i]) {
       if (!m) {
         c.decide(Layer::conntrack, Outcome::stop, Reason::conntrack_orphan_icmp_error);

@@ -70,6 +70,9 @@ void load_port(Loader& in, const YAML::Node& node, uint8_t index, Config& cfg) {
                     {"device", "mac", "addresses", "rx_descriptors", "tx_descriptors", "mtu"}))
     return;
   PortConfig& port = cfg.ports[index];
+  if (index == static_cast<uint8_t>(PortRole::outside)) port.mtu = 1500;
+  if (node["mtu"])
+    if (auto n = in.number<uint16_t>(node["mtu"], "mtu", 1280, 9216)) port.mtu = *n;
   cfg.port_present[index] = true;
   port.mark = in.mark(node);
   if (node["device"]) {
@@ -107,8 +110,6 @@ void load_port(Loader& in, const YAML::Node& node, uint8_t index, Config& cfg) {
   if (node["tx_descriptors"])
     if (auto n = in.number<uint16_t>(node["tx_descriptors"], "tx_descriptors", 64, 16384))
       port.tx_descriptors = *n;
-  if (node["mtu"])
-    if (auto n = in.number<uint16_t>(node["mtu"], "mtu", 1280, 9216)) port.mtu = *n;
 }
 
 void load_route(Loader& in, const YAML::Node& node, Config& cfg) {

@@ -28,7 +28,10 @@ struct PortConfig {
   std::vector<Prefix> addresses;  // the port's own addresses with their connected prefix
   uint16_t rx_descriptors = 1024;
   uint16_t tx_descriptors = 1024;
-  uint16_t mtu = 1500;  // largest IP packet the link carries (dsr-ipip checks its tunnel by it)
+  // IP MTU of the link (bytes of IP packet): larger packets leaving by the port are fragmented
+  // (IPv4, DF clear) or answered with fragmentation-needed / packet-too-big. The outside port
+  // defaults to 1500; the inside port has none unless set (0).
+  uint16_t mtu = 0;
   SourceMark mark;
 };
 

@@ -20,14 +20,14 @@ Generations::Generations(Published& published, const MacAddress* live_macs,
   refresh();
 }
 
-uint64_t Generations::publish(const Config& cfg, std::string& error) {
+uint64_t Generations::publish(const Config& cfg, std::string& error, const HealthOverlay* health) {
   // Only the control core publishes, so the current generation cannot change meanwhile.
   const Tables* old = published_.current();
   const uint64_t next = old ? old->generation + 1 : 1;
-  const HealthOverlay* overlay = health_;
+  const HealthOverlay* overlay = health;
   HealthOverlay merged;
   if (admin_) {
-    if (health_) merged = *health_;
+    if (health) merged = *health;
     admin_->apply(cfg, merged);
     overlay = &merged;
   }
@@ -101,7 +101,7 @@ ReloadOutcome Reloader::reload() {
   if (next) errors = restart_only_changes(running_, *next);
   if (next && errors.empty()) {
     std::string error;
-    out.generation = generations_.publish(*next, error);
+    out.generation = publish_ ? publish_(*next, error) : generations_.publish(*next, error);
     if (out.generation == 0) errors.push_back({running_.path, 0, 0, error});
   }
   for (const ConfigError& e : errors) out.errors.push_back(e.to_string());
@@ -137,44 +137,10 @@ void changed(std::vector<ConfigError>& errors, const SourceMark& at, const std::
 
 namespace {
 
-bool same_health(const std::optional<HealthConfig>& x, const std::optional<HealthConfig>& y) {
-  if (x.has_value() != y.has_value()) return false;
-  if (!x) return true;
-  return x->type == y->type && x->interval_ns == y->interval_ns && x->timeout_ns == y->timeout_ns &&
-         x->rise == y->rise && x->fall == y->fall && x->path == y->path &&
-         x->expect_status == y->expect_status && x->port == y->port;
-}
-
 bool any_waf(const Config& c) {
   for (const ServiceConfig& s : c.services)
     if (s.waf.enabled) return true;
   return false;
-}
-
-// With health checks, weights may change (drain), and so may WAF settings; which backends there
-// are and how they are checked may not (the health monitor follows them by index from the start).
-bool any_health(const Config& c) {
-  for (const ServiceConfig& s : c.services)
-    for (const BackendConfig& b : s.backends)
-      if (b.health) return true;
-  return false;
-}
-
-bool same_checked_services(const Config& a, const Config& b) {
-  // Without health checks on either side, services and backends reload freely.
-  if (!any_health(a) && !any_health(b)) return true;
-  if (a.services.size() != b.services.size()) return false;
-  for (size_t i = 0; i < a.services.size(); ++i) {
-    const ServiceConfig &x = a.services[i], &y = b.services[i];
-    if (x.name != y.name || x.backends.size() != y.backends.size()) return false;
-    for (size_t k = 0; k < x.backends.size(); ++k) {
-      const BackendConfig &p = x.backends[k], &q = y.backends[k];
-      if (!(p.address == q.address) || p.version != q.version || p.port != q.port ||
-          !same_health(p.health, q.health))
-        return false;
-    }
-  }
-  return true;
 }
 
 }  // namespace
@@ -209,9 +175,9 @@ std::vector<ConfigError> restart_only_changes(const Config& a, const Config& b) 
     changed(e, b.metrics.mark, b.path, "metrics");
   if (a.events.per_second != b.events.per_second || a.events.burst != b.events.burst)
     changed(e, file, b.path, "events");
-  // The health monitor follows backends by index from the start; each worker's pool of
-  // inspected flows is sized at start, and only when some service has WAF on.
-  if (!same_checked_services(a, b)) changed(e, file, b.path, "services' backends or health checks");
+  // Services, backends and health checks reload (the health monitor follows backends by
+  // address:port); each worker's pool of inspected flows is sized at start, and only when
+  // some service has WAF on.
   if (any_waf(a) != any_waf(b) || a.waf.max_flows != b.waf.max_flows ||
       a.waf.memory_bytes != b.waf.memory_bytes ||
       a.waf.flow_buffer_bytes != b.waf.flow_buffer_bytes ||

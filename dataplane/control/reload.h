@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -60,7 +61,10 @@ class Generations {
   // with the health overlay, if one is set, into the next generation and publishes it
   // (returns once no worker holds the previous one, which is then freed). Returns its
   // number, or 0 with `error` set (the running generation stays).
-  uint64_t publish(const Config& cfg, std::string& error);
+  uint64_t publish(const Config& cfg, std::string& error) { return publish(cfg, error, health_); }
+  // The same with `health` (may be null) in place of the overlay set: a reload whose backends
+  // the health monitor is following into the new config (HealthDriver::reload).
+  uint64_t publish(const Config& cfg, std::string& error, const HealthOverlay* health);
   // Control core: backends health checks took down stay down in every generation built
   // from here on. `overlay` (may be null) must outlive this object.
   void use_health_overlay(const HealthOverlay* overlay) noexcept { health_ = overlay; }
@@ -112,6 +116,10 @@ class Reloader {
 
   // Control core: reloads the running config's file.
   ReloadOutcome reload();
+  // Control core: how a validated config is published (default: Generations::publish).
+  // Returns the generation, or 0 with `error` set.
+  using Publish = std::function<uint64_t(const Config& next, std::string& error)>;
+  void publish_with(Publish publish) { publish_ = std::move(publish); }
 
   const Config& running() const noexcept { return running_; }  // control core only
   uint64_t succeeded() const noexcept { return succeeded_.load(std::memory_order_relaxed); }
@@ -121,6 +129,7 @@ class Reloader {
  private:
   Generations& generations_;
   Config running_;
+  Publish publish_;
   std::atomic<bool> requested_{false};
   std::atomic<uint64_t> succeeded_{0}, failed_{0}, last_ns_{0};
 };

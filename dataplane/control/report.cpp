@@ -232,8 +232,18 @@ void add_backend_totals(Totals& t, const std::vector<Worker*>& workers, const Ta
     for (uint32_t i = 0; i < w->flows.capacity(); ++i) {
       const FlowEntry& e = w->flows.at(i);
       if (!e.in_use() || e.nat() != NatKind::destination) continue;
-      const size_t service = e.backend >> 16, backend = e.backend & 0xffff;
-      if (service < pinned.size() && backend < pinned[service].size()) ++pinned[service][backend];
+      const size_t service = e.backend >> 16;
+      if (service >= pinned.size() || pinned[service].empty()) continue;
+      // By the flow's backend address:port: a reload may have reordered the list since.
+      const std::vector<BackendConfig>& list = tables.services[service].backends;
+      const auto is_pinned = [&e](const BackendConfig& b) {
+        return b.address == e.nat_addr && b.port == e.nat_port;
+      };
+      size_t backend = e.backend & 0xffff;
+      if (backend >= list.size() || !is_pinned(list[backend]))
+        backend =
+            static_cast<size_t>(std::find_if(list.begin(), list.end(), is_pinned) - list.begin());
+      if (backend < list.size()) ++pinned[service][backend];
     }
   }
   for (size_t s = 0; s < tables.services.size(); ++s) {

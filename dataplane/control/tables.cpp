@@ -172,6 +172,7 @@ std::unique_ptr<Tables> build_tables(const Config& cfg, uint64_t generation,
     CompiledService& compiled = t->services.back();
     compiled.forwarding = svc.forwarding;
     compiled.table_hash = table_hash;
+    for (uint8_t r : compiled.reset_flows) compiled.any_reset = compiled.any_reset || r;
     for (const BackendConfig& b : svc.backends) {
       compiled.probe_requests.push_back(b.health && b.health->type == HealthConfig::Type::http
                                             ? http_probe_request(*b.health, b)

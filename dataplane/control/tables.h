@@ -39,8 +39,8 @@ struct PortTable {
   // The port's first address of each family: source of ICMP errors and ARP/ND requests.
   IpAddress v4{}, v6{};
   bool has_v4 = false, has_v6 = false;
-  uint16_t mtu = 1500;           // largest IP packet the link carries
   std::vector<Prefix> prefixes;  // connected prefixes
+  uint16_t mtu = 0;              // IP MTU; 0: none
 };
 
 // A Service compiled: its Maglev table maps slots to indexes into `backends`.
@@ -59,6 +59,7 @@ struct CompiledService {
   bool reports_backends = false;            // checked or drained backends: the summary lists them
   Forwarding forwarding = Forwarding::dnat;
   uint64_t table_hash = 0;  // maglev_table_hash(): the same on every instance with this state
+  bool any_reset = false;                   // some reset_flows entry is set
   bool serves(uint16_t port) const noexcept {
     for (uint16_t p : ports)
       if (p == port) return true;

@@ -7,6 +7,7 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
+#include "dataplane/forward/fragment_output.h"
 #include "dataplane/forward/icmp_error.h"
 #include "dataplane/neighbour/solicit.h"
 #include "dataplane/packet/checksum.h"
@@ -41,6 +42,29 @@ void solicit(const Tables& t, rte_mbuf* m, PacketContext& c, uint8_t port,
   else
     write_neighbour_solicitation(m, out.mac, out.v6, hop);
   c.stop_and_emit(Layer::forward, Reason::forward_neighbour_unresolved, port);
+}
+
+// A packet larger than the MTU of the port it leaves by: IPv6 and IPv4 with DF set are answered
+// with packet-too-big / fragmentation-needed from the port they came in on (RFC 4443 3.2,
+// RFC 1191), quoting the packet as it is here (before TTL decrement); IPv4 with DF clear is
+// fragmented once rewritten (true). SNAT flows leaving are checked earlier, before
+// translation (nat_stage), so their errors quote the pod's own addresses.
+bool too_big(const Tables& t, rte_mbuf* m, PacketContext& c, uint16_t mtu) noexcept {
+  const ParsedPacket& p = c.parsed;
+  const uint8_t* l3 = rte_pktmbuf_mtod_offset(m, const uint8_t*, p.l3_offset);
+  const bool v4 = p.ip_version == 4;
+  const uint32_t length = v4 ? load_be16(l3 + 2) : 40u + load_be16(l3 + 4);
+  if (!mtu || length <= mtu) return false;
+  if (v4 && !(l3[6] & 0x40)) return true;
+  const Reason why = v4 ? Reason::forward_fragmentation_needed : Reason::forward_packet_too_big;
+  const PortTable& in = t.ports[c.in_port];
+  if ((v4 ? in.has_v4 : in.has_v6) && icmp_error_allowed(p)) {
+    write_icmp_error(m, p, in.mac, v4 ? in.v4 : in.v6, IcmpError::too_big, mtu);
+    c.stop_and_emit(Layer::forward, why, c.in_port);
+  } else {
+    c.decide(Layer::forward, Outcome::stop, why);
+  }
+  return false;
 }
 
 // Decrements TTL / hop limit (not a tunnel's new outer header), drops any VLAN tag and
@@ -98,10 +122,24 @@ void forward_stage(Worker& w, Burst& b) noexcept {
       solicit(t, m, c, route->port, hop);
       continue;
     }
+    const uint16_t mtu = t.ports[route->port].mtu;
+    const bool fragment = too_big(t, m, c, mtu);
+    if (c.final) continue;
     rewrite(m, c, t.ports[route->port].mac, *mac);
     c.next_hop = hop;
+    if (fragment) {
+      // The fragments after the first follow it as its companions (pipeline dispose).
+      rte_mbuf* rest = nullptr;
+      if (c.companion || !fragment_ipv4(m, mtu, w.pool, rest)) {
+        c.decide(Layer::forward, Outcome::stop, Reason::forward_fragment_no_buffer);
+        continue;
+      }
+      c.companion = rest;
+      c.companion_port = route->port;
+    }
     c.out_port = route->port;
-    c.decide(Layer::forward, Outcome::forward, Reason::forward_routed);
+    c.decide(Layer::forward, Outcome::forward,
+             fragment ? Reason::forward_fragmented : Reason::forward_routed);
   }
 }
 

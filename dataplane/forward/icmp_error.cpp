@@ -63,7 +63,7 @@ void write_icmp_error(rte_mbuf* m, const ParsedPacket& p, const MacAddress& port
     h->hdr_checksum = rte_ipv4_cksum(h);
     icmp[0] = kind == IcmpError::time_exceeded ? 11 : 3;
     icmp[1] = kind == IcmpError::time_exceeded ? 0 : kind == IcmpError::too_big ? 4 : 3;
-    if (kind == IcmpError::too_big) store_be16(icmp + 6, mtu);  // next-hop MTU
+    if (kind == IcmpError::too_big) store_be16(icmp + 6, mtu);
     const uint16_t sum = static_cast<uint16_t>(~rte_raw_cksum(icmp, icmp_len));
     std::memcpy(icmp + 2, &sum, 2);
   } else {
@@ -75,7 +75,7 @@ void write_icmp_error(rte_mbuf* m, const ParsedPacket& p, const MacAddress& port
     std::memcpy(ip + 24, sender.bytes.data(), 16);
     icmp[0] = kind == IcmpError::time_exceeded ? 3 : kind == IcmpError::too_big ? 2 : 1;
     icmp[1] = kind == IcmpError::port_unreachable ? 4 : 0;
-    if (kind == IcmpError::too_big) store_be16(icmp + 6, mtu);  // 32-bit MTU, high half 0
+    if (kind == IcmpError::too_big) store_be16(icmp + 6, mtu);  // high half stays 0
   }
   m->data_len = m->pkt_len = static_cast<uint16_t>(14 + l3_len + icmp_len);
   if (m->next) {

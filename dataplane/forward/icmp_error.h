@@ -18,9 +18,9 @@ bool icmp_error_allowed(const ParsedPacket& p) noexcept;
 // bytes, or as much of the IPv6 packet as fits in 1280 bytes. Drops any VLAN tag.
 enum class IcmpError : uint8_t { time_exceeded, port_unreachable, too_big };
 
-// The same for any error kind: port unreachable is v4 type 3 code 3, v6 type 1 code 4;
-// too big is v4 fragmentation needed (type 3 code 4) or v6 packet too big (type 2), carrying
-// `mtu`, the largest packet the path takes (RFC 1191, RFC 8201).
+// The same for any error kind: port unreachable is v4 type 3 code 3, v6 type 1 code 4; too big
+// is v4 fragmentation needed (type 3 code 4, RFC 1191: `mtu` in the next-hop MTU field) or
+// v6 packet too big (type 2 code 0, RFC 4443 3.2: `mtu` in the MTU field).
 void write_icmp_error(rte_mbuf* m, const ParsedPacket& p, const MacAddress& port_mac,
                       const IpAddress& source, IcmpError kind, uint16_t mtu = 0) noexcept;
 

@@ -16,6 +16,17 @@ bool publish_generation(Published& published, const Config& cfg, const HealthOve
   return true;
 }
 
+uint64_t HealthDriver::reload(const Config& next, uint64_t now, const ReloadPublish& publish,
+                              std::string& error) {
+  HealthMonitor following = monitor_;
+  following.reconfigure(next, now);
+  const uint64_t generation = publish(following.overlay(), error);
+  if (generation == 0) return 0;
+  following.clear_changed();
+  monitor_ = std::move(following);  // Generations' overlay pointer names monitor_: still valid
+  return generation;
+}
+
 bool HealthDriver::step(uint64_t now, const std::vector<Worker*>& workers, FILE* events) {
   if (!monitor_.active() || workers.empty()) return true;
   monitor_.advance(now);
@@ -45,6 +56,23 @@ bool HealthDriver::step(uint64_t now, const std::vector<Worker*>& workers, FILE*
                      t.service < now.services.size() ? now.services[t.service].table_hash : 0));
   }
   return ok;
+}
+
+void connect_reloads(HealthDriver& health, Generations& generations, Reloader& reloader,
+                     std::function<uint64_t()> clock) {
+  generations.use_health_overlay(&health.monitor().overlay());
+  health.publish_with([&generations, &reloader](std::string& error) {
+    return generations.publish(reloader.running(), error) != 0;
+  });
+  reloader.publish_with(
+      [&health, &generations, clock = std::move(clock)](const Config& next, std::string& error) {
+        return health.reload(
+            next, clock(),
+            [&](const HealthOverlay& overlay, std::string& e) {
+              return generations.publish(next, e, &overlay);
+            },
+            error);
+      });
 }
 
 }  // namespace gauntlet

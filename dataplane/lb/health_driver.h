@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/control/reload.h"
 #include "dataplane/lb/health_monitor.h"
 #include "dataplane/pipeline/generation.h"
 #include "dataplane/pipeline/worker.h"
@@ -39,6 +40,15 @@ class HealthDriver {
     publish_ = std::move(publish);
   }
 
+  // A reload to `next` at dataplane time `now`: a copy of the monitor follows `next`
+  // (HealthMonitor::reconfigure) and `publish` builds and publishes `next` with that copy's
+  // overlay, returning the generation (0 and `error` set on failure). Only once it succeeded
+  // does the monitor become the copy, so a failed reload changes nothing and a successful one
+  // is never reverted by a later health change.
+  using ReloadPublish = std::function<uint64_t(const HealthOverlay& health, std::string& error)>;
+  uint64_t reload(const Config& next, uint64_t now, const ReloadPublish& publish,
+                  std::string& error);
+
   bool active() const noexcept { return monitor_.active(); }
   uint64_t next_due() const noexcept { return monitor_.next_due(); }
   HealthMonitor& monitor() noexcept { return monitor_; }
@@ -54,5 +64,12 @@ class HealthDriver {
   HealthMonitor monitor_;
   std::function<bool(std::string& error)> publish_;
 };
+
+// Live wiring, once at start (all four must outlive the run): `generations` builds every
+// generation with the monitor's overlay; a health change publishes the reloader's running
+// config; a reload moves the monitor to the new config at `clock()` (the dataplane clock)
+// through HealthDriver::reload, so backends may come, go and change checks while they run.
+void connect_reloads(HealthDriver& health, Generations& generations, Reloader& reloader,
+                     std::function<uint64_t()> clock);
 
 }  // namespace gauntlet

@@ -19,7 +19,15 @@ uint32_t initial_sequence(uint64_t n) noexcept {
 
 }  // namespace
 
-HealthMonitor::HealthMonitor(const Config& cfg) : cfg_(cfg) {
+HealthMonitor::HealthMonitor(const Config& cfg) { load(cfg); }
+
+void HealthMonitor::load(const Config& cfg) {
+  services_ = cfg.services;
+  probes_.clear();
+  drains_.clear();
+  overlay_ = {};
+  port_lo_ = 0;
+  port_owner_.clear();
   for (size_t s = 0; s < cfg.services.size(); ++s) {
     const ServiceConfig& svc = cfg.services[s];
     overlay_.down.emplace_back(svc.backends.size(), 0);
@@ -37,16 +45,38 @@ HealthMonitor::HealthMonitor(const Config& cfg) : cfg_(cfg) {
         p.config = *b.health;
         p.address = b.address;
         p.version = b.version;
+        p.backend_port = b.port;
         p.port = b.health->port ? b.health->port : b.port;
         if (b.health->type == HealthConfig::Type::http)
           p.request_length = static_cast<uint32_t>(http_probe_request(*b.health, b).size());
         probes_.push_back(p);
       }
-      if (b.weight == 0 && b.drain_deadline_ns)
-        drains_.push_back({static_cast<uint16_t>(s), static_cast<uint16_t>(i), b.drain_deadline_ns,
-                           kNever, false});
+      if (b.weight == 0) {
+        Drain d;
+        d.service = static_cast<uint16_t>(s);
+        d.backend = static_cast<uint16_t>(i);
+        d.after_ns = b.drain_deadline_ns;
+        drains_.push_back(d);
+      }
     }
   }
+  if (port_owner_.empty())
+    next_port_ = 0;
+  else
+    next_port_ %= static_cast<uint32_t>(port_owner_.size());
+}
+
+bool HealthMonitor::active() const noexcept {
+  if (!probes_.empty()) return true;
+  for (const Drain& d : drains_)
+    if (d.after_ns) return true;
+  return false;
+}
+
+uint64_t HealthMonitor::drain_began(size_t service, size_t backend) const noexcept {
+  for (const Drain& d : drains_)
+    if (d.service == service && d.backend == backend) return d.began_ns;
+  return kNever;
 }
 
 uint64_t HealthMonitor::next_due() const noexcept {
@@ -64,7 +94,10 @@ void HealthMonitor::advance(uint64_t now) {
   if (!started_) {
     started_ = true;
     for (Probe& p : probes_) p.next_send_ns = now;
-    for (Drain& d : drains_) d.at_ns = now + d.after_ns;
+    for (Drain& d : drains_) {
+      if (d.began_ns == kNever) d.began_ns = now;  // drained in the start config
+      if (d.after_ns) d.at_ns = d.began_ns + d.after_ns;
+    }
   }
   // One event at a time, earliest first, so that every send, timeout and deadline carries
   // the time it was due (ties: probes in config order, then drains).
@@ -188,7 +221,7 @@ void HealthMonitor::finish(Probe& p, bool ok, const std::string& cause, uint64_t
 }
 
 uint32_t HealthMonitor::backends_up(size_t service) const {
-  const ServiceConfig& svc = cfg_.services[service];
+  const ServiceConfig& svc = services_[service];
   uint32_t up = 0;
   for (size_t i = 0; i < svc.backends.size(); ++i)
     up += svc.backends[i].weight > 0 && !overlay_.down[service][i];
@@ -200,8 +233,8 @@ HealthTransition HealthMonitor::transition(size_t service, size_t backend, uint6
   t.time_ns = now;
   t.service = static_cast<uint16_t>(service);
   t.backend = static_cast<uint16_t>(backend);
-  t.service_name = cfg_.services[service].name;
-  t.backend_name = backend_name(cfg_.services[service].backends[backend]);
+  t.service_name = services_[service].name;
+  t.backend_name = backend_name(services_[service].backends[backend]);
   t.from = t.to = overlay_.down[service][backend] ? BackendHealth::down : BackendHealth::up;
   t.backends_up = backends_up(service);
   return t;

@@ -49,10 +49,21 @@ void refuse(const Tables& t, rte_mbuf* m, PacketContext& c, Reason why) noexcept
 bool reset_if_drain_expired(Worker& w, const Tables& t, rte_mbuf* m, PacketContext& c) noexcept {
   const FlowEntry& e = *c.flow;
   if (e.nat() != NatKind::destination && !e.tunnelled()) return false;
-  const size_t service = e.backend >> 16, backend = e.backend & 0xffff;
-  if (service >= t.services.size() || backend >= t.services[service].reset_flows.size() ||
-      !t.services[service].reset_flows[backend])
-    return false;
+  const size_t service = e.backend >> 16;
+  if (service >= t.services.size() || !t.services[service].any_reset) return false;
+  // The backend the flow is pinned to is its address:port; a reload that changed the backend
+  // list since the flow began may have moved it to another index.
+  const CompiledService& svc = t.services[service];
+  const auto pinned = [&e](const BackendConfig& b) {
+    return b.address == e.nat_addr && b.port == e.nat_port;
+  };
+  size_t backend = e.backend & 0xffff;
+  if (backend >= svc.backends.size() || !pinned(svc.backends[backend])) {
+    backend = 0;
+    while (backend < svc.backends.size() && !pinned(svc.backends[backend])) ++backend;
+    if (backend == svc.backends.size()) return false;  // its backend left the service
+  }
+  if (!svc.reset_flows[backend]) return false;
   w.flows.set_expiry(*c.flow, c.time_ns);
   if (c.parsed.l4_proto == 6 && write_tcp_reset(m, c.parsed, t.ports[c.in_port].mac))
     c.stop_and_emit(Layer::loadbalancer, Reason::lb_drain_reset, c.in_port);

@@ -82,6 +82,8 @@ bool encapsulate(rte_mbuf* m, const ParsedPacket& p, const IpAddress& source,
 void tunnel_stage(Worker& w, Burst& b) noexcept {
   const Tables& t = *w.tables;
   const PortTable& inside = t.ports[kInside];
+  // An inside port without `mtu:` is taken as Ethernet's 1500 for the tunnel's headroom.
+  const uint32_t link_mtu = inside.mtu ? inside.mtu : 1500;
   for (uint16_t i = 0; i < b.count; ++i) {
     PacketContext& c = b.ctx[i];
     if (c.final || !c.flow || c.tracking != Tracking::tracked ||
@@ -90,8 +92,8 @@ void tunnel_stage(Worker& w, Burst& b) noexcept {
     const ParsedPacket& p = c.parsed;
     const bool v4 = p.ip_version == 4;
     const uint16_t outer = v4 ? 20 : 40;
-    if (uint32_t{p.l3_end} - p.l3_offset + outer > inside.mtu) {
-      too_big(t, b.mbufs[i], c, static_cast<uint16_t>(inside.mtu - outer));
+    if (uint32_t{p.l3_end} - p.l3_offset + outer > link_mtu) {
+      too_big(t, b.mbufs[i], c, static_cast<uint16_t>(link_mtu - outer));
       continue;
     }
     // The source was checked with the config; a reload may since have taken it away.

@@ -4,6 +4,7 @@
 // outer address and the quoted packet (RFC 5508), then the ICMP checksum is recomputed.
 #include <rte_mbuf.h>
 
+#include "dataplane/forward/icmp_error.h"
 #include "dataplane/nat/flow_mapping.h"
 #include "dataplane/nat/icmp_inner.h"
 #include "dataplane/nat/translate.h"
@@ -84,6 +85,57 @@ void translate_error(uint8_t* frame, const ParsedPacket& p, const QuotedPacket& 
   recompute_icmp4_checksum(frame + p.l4_offset, p.l3_end - p.l4_offset);
 }
 
+// An ICMP error about a hairpinned flow (RFC 5508 REQ-7), sent by (or about a packet from)
+// one pod and bound for the other, `dir` the way it travels. Each pod knows itself by its own
+// address:port and the other by the public address:port of the other's mapping: the error
+// reaches the pod that sent the quoted packet, from the public address, quoting that packet
+// as that pod sent it.
+void translate_hairpin_error(uint8_t* frame, const ParsedPacket& p, const QuotedPacket& q,
+                             const FlowEntry& e, FlowDirection dir,
+                             const FlowEndpoint& target) noexcept {
+  const FlowEndpoint initiator = e.original_source();
+  const bool to_initiator = dir == FlowDirection::reply;
+  const FlowEndpoint& pod = to_initiator ? initiator : target;
+  const uint16_t other_public = to_initiator ? e.original_destination().port : e.nat_port;
+  uint8_t* ip = frame + p.l3_offset;
+  set_ipv4_address(ip, ip + 12, e.nat_addr, L4Checksum{});
+  set_ipv4_address(ip, ip + 16, pod.addr, L4Checksum{});
+  uint8_t* qip = frame + q.l3_offset;
+  uint8_t* ql4 = frame + q.l4_offset;
+  const L4Checksum qsum = l4_checksum(ql4, q.end - q.l4_offset, q.proto);
+  set_ipv4_address(qip, qip + 12, pod.addr, qsum);
+  set_port(port_field(ql4, q.proto, true), pod.port, qsum);
+  set_ipv4_address(qip, qip + 16, e.nat_addr, qsum);
+  set_port(port_field(ql4, q.proto, false), other_public, qsum);
+  recompute_icmp4_checksum(frame + p.l4_offset, p.l3_end - p.l4_offset);
+}
+
+// RFC 4787 REQ-13 (and the same for TCP): a datagram leaving through the NAT that is larger than
+// the outside port's MTU, with DF set, is answered with fragmentation-needed (type 3 code 4,
+// the MTU as next-hop MTU) from the inside address, before translation, so that the quote is
+// the packet as the pod sent it. With DF clear it is translated and fragmented on output
+// (forward_stage).
+bool refuse_too_big(const Tables& t, rte_mbuf* m, PacketContext& c) noexcept {
+  const uint16_t mtu = t.ports[static_cast<uint8_t>(PortRole::outside)].mtu;
+  const ParsedPacket& p = c.parsed;
+  if (!mtu || p.ip_version != 4) return false;
+  const uint8_t* ip = rte_pktmbuf_mtod_offset(m, const uint8_t*, p.l3_offset);
+  if (load_be16(ip + 2) <= mtu || !(ip[6] & 0x40)) return false;
+  const PortTable& in = t.ports[c.in_port];
+  if (in.has_v4 && icmp_error_allowed(p)) {
+    write_icmp_error(m, p, in.mac, in.v4, IcmpError::too_big, mtu);
+    c.stop_and_emit(Layer::nat, Reason::nat_fragmentation_needed, c.in_port);
+  } else {
+    c.decide(Layer::nat, Outcome::stop, Reason::nat_fragmentation_needed);
+  }
+  return true;
+}
+
+// The pod behind the public port a hairpinned flow was sent to; null when its mapping is gone.
+const PortMapping* hairpin_target(Worker& w, const FlowEntry& e) noexcept {
+  return w.nat.mapping(*nat_protocol_of(e.key.proto), e.original_destination().port);
+}
+
 }  // namespace
 
 void nat_stage(Worker& w, Burst& b) noexcept {
@@ -94,21 +146,27 @@ void nat_stage(Worker& w, Burst& b) noexcept {
     const FlowEntry& e = *c.flow;
     const auto dir = static_cast<FlowDirection>(c.flow_dir);
     if (c.tracking == Tracking::related) {
-      // ICMP errors about load-balanced or hairpinned flows are not translated yet: they pass
-      // as they are (load balancer) or stop (hairpin: the quote would show private ends).
+      // ICMP errors about load-balanced flows are not translated yet: they pass as they are.
       if (e.nat() == NatKind::destination) continue;
       QuotedPacket q;
-      if (is_hairpin(e) || !parse_quoted_packet(frame, c.parsed, q)) {
+      // A hairpinned flow lives inside: an error about it from outside is forged.
+      const bool hairpin = is_hairpin(e);
+      const PortMapping* target = hairpin ? hairpin_target(w, e) : nullptr;
+      if (!parse_quoted_packet(frame, c.parsed, q) ||
+          (hairpin && (!target || c.direction != Direction::egress))) {
         c.decide(Layer::nat, Outcome::stop, Reason::nat_no_mapping);
         continue;
       }
-      translate_error(frame, c.parsed, q, e, dir);
+      if (hairpin)
+        translate_hairpin_error(frame, c.parsed, q, e, dir,
+                                {target->internal_addr, target->internal_port});
+      else
+        translate_error(frame, c.parsed, q, e, dir);
     } else if (translates_destination(e.nat())) {
       translate_dnat(frame, c.parsed, e, dir);
     } else if (is_hairpin(e)) {
       // The target pod's mapping: this flow holds a share of it, so it is still there.
-      const PortMapping* m =
-          w.nat.mapping(*nat_protocol_of(e.key.proto), e.original_destination().port);
+      const PortMapping* m = hairpin_target(w, e);
       if (!m) {
         c.decide(Layer::nat, Outcome::stop, Reason::nat_no_mapping);
         continue;
@@ -116,6 +174,7 @@ void nat_stage(Worker& w, Burst& b) noexcept {
       const FlowEndpoint target{m->internal_addr, m->internal_port};
       translate_packet(frame, c.parsed, e, dir, &target);
     } else {
+      if (dir == FlowDirection::original && refuse_too_big(*w.tables, b.mbufs[i], c)) continue;
       translate_packet(frame, c.parsed, e, dir, nullptr);
     }
     c.decide(Layer::nat, Outcome::pass,

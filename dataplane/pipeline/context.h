@@ -58,8 +58,9 @@ struct PacketContext {
   uint32_t backend = 0;
   uint32_t lb_slot = 0;
   const WafNote* waf = nullptr;  // the WAF looked at it: what it found (trace/event fields)
-  // A packet a stage built besides this one, sent right after it through companion_port
-  // (the RST a WAF-blocked flow's backend gets); the mbuf is the runner's to send or free.
+  // Packets a stage built besides this one, sent right after it through companion_port, in
+  // the order of their list (`next` links): the RST a WAF-blocked flow's backend gets, the
+  // fragments after the first. The mbufs are the runner's to send or free.
   rte_mbuf* companion = nullptr;
   uint8_t companion_port = kNoPort;
   // The tunnel stage put the packet inside an outer IP header (at parsed.l3_offset now): the

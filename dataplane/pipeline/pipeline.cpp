@@ -107,14 +107,20 @@ void dispose(Worker& w, Burst& b, const uint32_t* frame_lengths) noexcept {
     } else {
       rte_pktmbuf_free(b.mbufs[i]);
     }
-    if (c.companion) {  // a segment a stage made besides this packet (the WAF's second RST)
+    // Packets a stage made besides this one (the WAF's second RST, the fragments after the
+    // first), listed through their `next` links, sent right after it in order.
+    for (rte_mbuf* x = c.companion; x;) {
+      rte_mbuf* next = x->next;
+      x->next = nullptr;
       const uint8_t port = c.companion_port;
       if (w.tx_count[port] < kTxStage) {
         w.tx_time[port][w.tx_count[port]] = c.time_ns;
-        w.tx[port][w.tx_count[port]++] = c.companion;
+        w.tx[port][w.tx_count[port]++] = x;
       } else {
-        rte_pktmbuf_free(c.companion);
+        rte_pktmbuf_free(x);
+        k.tx_dropped[port].add();
       }
+      x = next;
     }
   }
 }

@@ -154,10 +154,15 @@ constexpr std::string_view outcome_name(Outcome o) noexcept {
   X(nat_quota_exceeded, nat, "nat:quota-exceeded")                                   \
   X(nat_no_mapping, nat, "nat:no-mapping")                                           \
   X(nat_bypass, nat, "nat:bypass")                                                   \
+  X(nat_fragmentation_needed, nat, "nat:fragmentation-needed")                       \
   X(forward_routed, forward, "forward:routed")                                       \
   X(forward_no_route, forward, "forward:no-route")                                   \
   X(forward_ttl_exceeded, forward, "forward:ttl-exceeded")                           \
-  X(forward_neighbour_unresolved, forward, "forward:neighbour-unresolved")
+  X(forward_neighbour_unresolved, forward, "forward:neighbour-unresolved")           \
+  X(forward_fragmented, forward, "forward:fragmented")                               \
+  X(forward_fragmentation_needed, forward, "forward:fragmentation-needed")           \
+  X(forward_packet_too_big, forward, "forward:packet-too-big")                       \
+  X(forward_fragment_no_buffer, forward, "forward:fragment-no-buffer")
 
 enum class Reason : uint16_t {
 #define GAUNTLET_REASON_ENUM(id, layer, name) id,

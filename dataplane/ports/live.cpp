@@ -42,7 +42,7 @@ struct Shared {
   uint64_t realtime_base_ns;  // wall clock at tsc_base
   uint64_t tsc_base;
   uint64_t tsc_hz;
-  HealthDriver* health = nullptr;       // null: no backend is checked or drained
+  HealthDriver* health = nullptr;       // checks and drain deadlines (idle without any)
   RecentStops* stops = nullptr;         // the web view's latest stopped packets
   DropCapture* drop_capture = nullptr;  // null: no drop capture
   // Link state as last seen by the control core (watch_links), and when to look again.
@@ -151,15 +151,15 @@ int worker_loop(void* arg) {
         w.counters.nat_ports_in_use[p].set(w.nat.ports_in_use(static_cast<NatProtocol>(p)));
     }
     if (a.control_duties && idle % 1024 == 0) {
-      drain_records(*a.all, a.trace, a.events, *w.tables, {},
-                    s.health ? &s.health->monitor() : nullptr, kRecordRingSize, s.stops);
+      drain_records(*a.all, a.trace, a.events, *w.tables, {}, &s.health->monitor(), kRecordRingSize,
+                    s.stops);
       if (s.drop_capture) s.drop_capture->drain();
       watch_links(s, a.events);
       // A reload publishes and waits for every online reader: this one steps aside meanwhile.
       s.published->offline(w.id);
       a.control->tick();
       s.published->online(w.id);
-      if (s.health) {
+      if (s.health->active()) {
         // Publishing waits for every online reader: this one steps aside meanwhile.
         s.published->offline(w.id);
         s.health->step(dataplane_now(s), *a.all, a.events);
@@ -279,8 +279,9 @@ int run_live(const Config& cfg, const LiveOptions& options) {
   Published published(worker_count);
   published.publish(std::move(tables));
   shared.published = &published;
+  // Always there: a reload may bring health checks or drain deadlines into a run without them.
   HealthDriver health(cfg, published, macs);
-  if (health.active()) shared.health = &health;
+  shared.health = &health;
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
   shared.realtime_base_ns = uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
@@ -315,12 +316,10 @@ int run_live(const Config& cfg, const LiveOptions& options) {
     all.push_back(workers.back().get());
   }
   Generations generations(published, macs, all);
-  if (health.active()) generations.use_health_overlay(&health.monitor().overlay());
   AdminHealth admin;  // POST /api/backends/...: published by the control loop
   generations.use_admin_health(&admin);
   Reloader reloader(generations, cfg);
-  health.publish_with(
-      [&](std::string& e) { return generations.publish(reloader.running(), e) != 0; });
+  connect_reloads(health, generations, reloader, [&shared] { return dataplane_now(shared); });
   FlowQueries flow_queries(worker_count);
   shared.flow_queries = &flow_queries;
   RecentStops stops;
@@ -377,11 +376,11 @@ int run_live(const Config& cfg, const LiveOptions& options) {
     for (unsigned i = 0; i < worker_count; ++i)
       rte_eal_remote_launch(worker_loop, &args[i], lcores[i]);
     while (!g_stop.load(std::memory_order_relaxed)) {
-      if (drain_records(all, trace.get(), events_out, *published.current(), {},
-                        shared.health ? &health.monitor() : nullptr, kRecordRingSize, &stops) == 0)
+      if (drain_records(all, trace.get(), events_out, *published.current(), {}, &health.monitor(),
+                        kRecordRingSize, &stops) == 0)
         rte_delay_us_sleep(1000);
       if (drop_capture) drop_capture->drain();
-      if (shared.health) health.step(dataplane_now(shared), all, events_out);
+      health.step(dataplane_now(shared), all, events_out);
       watch_links(shared, events_out);
       control.tick();
       const uint64_t now = rte_rdtsc();

@@ -259,6 +259,154 @@ TEST(HealthMonitor, DrainDeadlineFiresOnceAtStartPlusDeadline) {
   EXPECT_EQ(m.next_due(), kNever);
 }
 
+// Two backends, 10.0.0.10 and 10.0.0.11, with `weight` and `deadline` for the second.
+Config drain_config(uint32_t weight, uint64_t deadline_ns) {
+  Config cfg;
+  ServiceConfig svc;
+  svc.name = "web";
+  for (const char* a : {"10.0.0.10", "10.0.0.11"}) {
+    BackendConfig b;
+    b.version = parse_ip(a, b.address);
+    b.port = 80;
+    svc.backends.push_back(b);
+  }
+  svc.backends[1].weight = weight;
+  svc.backends[1].drain_deadline_ns = deadline_ns;
+  cfg.services.push_back(svc);
+  return cfg;
+}
+
+TEST(HealthMonitor, DrainDeadlineCountsFromTheReloadThatDrainedTheBackend) {
+  HealthMonitor m(drain_config(1, 0));
+  EXPECT_FALSE(m.active());
+  m.advance(kStart);
+  // 100 s into the run a reload drains backend 1 with a 30 s deadline: it fires at 130 s,
+  // not at 30 s (the start).
+  m.reconfigure(drain_config(0, 30000 * kMs), kStart + 100000 * kMs);
+  ASSERT_TRUE(m.active());
+  EXPECT_EQ(m.drain_began(0, 1), kStart + 100000 * kMs);
+  EXPECT_EQ(m.next_due(), kStart + 130000 * kMs);
+  m.advance(kStart + 129999 * kMs);
+  EXPECT_TRUE(m.take_transitions().empty());
+  EXPECT_EQ(m.overlay().drain_expired[0][1], 0);
+  // A later reload that keeps it drained (the deadline raised to 40 s) keeps when draining
+  // began: the deadline counts from 100 s still.
+  m.reconfigure(drain_config(0, 40000 * kMs), kStart + 120000 * kMs);
+  EXPECT_EQ(m.drain_began(0, 1), kStart + 100000 * kMs);
+  m.advance(kStart + 135000 * kMs);
+  EXPECT_TRUE(m.take_transitions().empty());
+  m.advance(kStart + 150000 * kMs);
+  const auto changes = m.take_transitions();
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].kind, HealthTransition::Kind::drain_deadline);
+  EXPECT_EQ(changes[0].time_ns, kStart + 140000 * kMs);
+  EXPECT_EQ(changes[0].backend_name, "10.0.0.11:80");
+  EXPECT_EQ(m.overlay().drain_expired[0][1], 1);
+  // Undrained, then drained again: a new drain, counted from that reload.
+  m.reconfigure(drain_config(1, 0), kStart + 200000 * kMs);
+  EXPECT_EQ(m.overlay().drain_expired[0][1], 0);
+  EXPECT_EQ(m.drain_began(0, 1), kNever);
+  m.reconfigure(drain_config(0, 10000 * kMs), kStart + 300000 * kMs);
+  EXPECT_EQ(m.next_due(), kStart + 310000 * kMs);
+}
+
+TEST(HealthMonitor, ADeadlineAlreadyPastWhenAReloadSetsItFiresAtTheReload) {
+  HealthMonitor m(drain_config(0, 0));  // drained from the start, no deadline
+  m.advance(kStart);
+  EXPECT_EQ(m.drain_began(0, 1), kStart);
+  m.reconfigure(drain_config(0, 5000 * kMs), kStart + 60000 * kMs);
+  EXPECT_EQ(m.next_due(), kStart + 60000 * kMs);
+  m.advance(kStart + 60000 * kMs);
+  const auto changes = m.take_transitions();
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].time_ns, kStart + 60000 * kMs);
+}
+
+TEST(HealthMonitor, AReloadKeepsRemainingBackendsStateAddsNewOnesUpAndDropsRemovedOnes) {
+  HealthConfig h = tcp_check();
+  h.fall = 1;
+  Config first = one_service(h);  // 10.0.0.10, 10.0.0.11
+  HealthMonitor m(first);
+  m.advance(kStart);
+  // .10 refuses (down, fall 1); .11's probe is left in flight.
+  auto sent = m.take_requests();
+  ASSERT_EQ(sent.size(), 2u);
+  m.on_answer(answer(sent[0], kTcpRst | kTcpAck, kStart + kMs));
+  ASSERT_EQ(m.take_transitions().size(), 1u);
+  EXPECT_EQ(m.health(0, 0), BackendHealth::down);
+
+  // Reload: .12 added in front, .10 kept (now second), .11 removed.
+  Config second = first;
+  auto& backends = second.services[0].backends;
+  backends = {backend("10.0.0.12", 80, h), backends[0]};
+  m.reconfigure(second, kStart + 100 * kMs);
+  EXPECT_EQ(m.overlay().down[0], (std::vector<uint8_t>{0, 1}));  // .12 starts up; .10 stays down
+  EXPECT_EQ(m.health(0, 1), BackendHealth::down);
+  EXPECT_TRUE(m.changed());
+  // The removed backend's probe in flight counts for nothing: its answer is ignored.
+  m.on_answer(answer(sent[1], kTcpSyn | kTcpAck, kStart + 101 * kMs));
+  EXPECT_TRUE(m.take_requests().empty());
+  // The new backend is probed at the reload; the kept one on its own schedule (1 s).
+  EXPECT_EQ(m.next_due(), kStart + 100 * kMs);
+  m.advance(kStart + 100 * kMs);
+  auto probes = m.take_requests();
+  ASSERT_EQ(probes.size(), 1u);
+  EXPECT_EQ(format_ip(probes[0].dst, 4), "10.0.0.12");
+  EXPECT_EQ(probes[0].lb_backend, 0);
+  EXPECT_EQ(probes[0].time_ns, kStart + 100 * kMs);
+  m.on_answer(answer(probes[0], kTcpRst | kTcpAck, kStart + 102 * kMs));
+  auto changes = m.take_transitions();
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].backend_name, "10.0.0.12:80");
+  EXPECT_EQ(changes[0].backend, 0);
+  EXPECT_EQ(changes[0].to, BackendHealth::down);
+  m.take_requests();
+  m.advance(kStart + 1000 * kMs);
+  probes = m.take_requests();
+  ASSERT_EQ(probes.size(), 1u);
+  EXPECT_EQ(format_ip(probes[0].dst, 4), "10.0.0.10");
+  EXPECT_EQ(probes[0].lb_backend, 1);  // its new index
+  // Rise 2 for the kept backend counts from its kept state.
+  m.on_answer(answer(probes[0], kTcpSyn | kTcpAck, kStart + 1001 * kMs));
+  m.advance(kStart + 2000 * kMs);
+  for (const Record& r : m.take_requests())
+    if (r.lb_backend == 1 && r.probe.tcp_flags == kTcpSyn)
+      m.on_answer(answer(r, kTcpSyn | kTcpAck, kStart + 2001 * kMs));
+  changes = m.take_transitions();
+  ASSERT_FALSE(changes.empty());
+  EXPECT_EQ(changes.back().backend_name, "10.0.0.10:80");
+  EXPECT_EQ(changes.back().to, BackendHealth::up);
+}
+
+TEST(HealthMonitor, AProbeInFlightSurvivesAReloadThatKeepsItsBackendAndSettings) {
+  const Config cfg = one_service(tcp_check());
+  HealthMonitor m(cfg);
+  m.advance(kStart);
+  auto sent = m.take_requests();
+  ASSERT_EQ(sent.size(), 2u);
+  Config reordered = cfg;
+  std::swap(reordered.services[0].backends[0], reordered.services[0].backends[1]);
+  HealthConfig slower = tcp_check();
+  slower.interval_ns = 2000 * kMs;
+  reordered.services[0].backends[0].health = slower;  // .11: settings changed
+  m.reconfigure(reordered, kStart + 10 * kMs);
+  // .10 (now index 1) keeps its exchange: its answer completes it (a RST closes it).
+  m.on_answer(answer(sent[0], kTcpSyn | kTcpAck, kStart + 11 * kMs));
+  auto out = m.take_requests();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].probe.tcp_flags, kTcpRst);
+  EXPECT_EQ(out[0].lb_backend, 1);
+  // .11's exchange was abandoned: its late answer is ignored, and it is probed again now.
+  m.on_answer(answer(sent[1], kTcpSyn | kTcpAck, kStart + 12 * kMs));
+  EXPECT_TRUE(m.take_requests().empty());
+  m.advance(kStart + 10 * kMs);
+  out = m.take_requests();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(format_ip(out[0].dst, 4), "10.0.0.11");
+  EXPECT_EQ(out[0].probe.tcp_flags, kTcpSyn);
+  EXPECT_EQ(m.next_due(), kStart + 510 * kMs);  // its timeout
+}
+
 TEST(HttpStatus, ReadsOnlyAnHttpStatusLine) {
   auto status = [](const char* s) {
     return http_status_of(reinterpret_cast<const uint8_t*>(s), std::strlen(s));

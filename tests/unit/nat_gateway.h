@@ -171,8 +171,9 @@ inline bool checksums_ok(const Frame& f) {
 struct Result {
   Step last;  // the final decision
   uint8_t out_port = kNoPort;
-  Frame sent;           // the IP packet it sent (no Ethernet), empty if none
-  ParsedPacket parsed;  // `sent`, parsed
+  Frame sent;                   // the IP packet it sent (no Ethernet), empty if none; the last one
+  std::vector<Frame> all_sent;  // every IP packet it sent, in order (fragments: several)
+  ParsedPacket parsed;          // `sent`, parsed
   bool stopped(Reason r) const { return last.outcome == Outcome::stop && last.reason == r; }
   bool forwarded() const { return last.outcome == Outcome::forward && !sent.empty(); }
   std::string src() const { return endpoint(parsed.src, parsed.src_port); }
@@ -207,6 +208,7 @@ class Gateway {
     pool_ = rte_pktmbuf_pool_create(("nat_gw" + std::to_string(pools++)).c_str(), 255, 0, 0,
                                     2048 + RTE_PKTMBUF_HEADROOM, SOCKET_ID_ANY);
     EXPECT_NE(pool_, nullptr);
+    worker_->pool = pool_;  // what the worker's own packets (fragments) come from
   }
   ~Gateway() {
     worker_.reset();
@@ -258,6 +260,7 @@ class Gateway {
         rte_mbuf* sent = w.tx[p][i];
         const uint8_t* d = rte_pktmbuf_mtod(sent, const uint8_t*);
         r.sent.assign(d + 14, d + sent->data_len);
+        r.all_sent.push_back(r.sent);
         r.out_port = p;
         EXPECT_EQ(parse_packet(d, sent->data_len, r.parsed), Reason::none);
         rte_pktmbuf_free(sent);

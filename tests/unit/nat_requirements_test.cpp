@@ -2,8 +2,6 @@
 // gateway, as listed in ../shared/corpora/nat_requirements.json, one test each, named after
 // the requirement. Each drives the real pipeline (every stage, tables built from a config)
 // through tests/unit/nat_gateway.h and checks the packets gauntlet sends.
-// Not here: 4787 REQ-13 (gauntlet neither fragments nor sends frag-needed: not met) and
-// 5508 REQ-7 for ICMP (hairpinned ICMP is not translated: not met); see README.md.
 #include <gtest/gtest.h>
 
 #include "dataplane/conntrack/flow_timeouts.h"
@@ -111,6 +109,93 @@ TEST(Rfc4787, Req11_DeterministicBehaviour) {
   const auto first = run();
   EXPECT_EQ(first, run());
   EXPECT_EQ(first[11], "nat:port-exhausted");  // 11 ports, 12 endpoints
+}
+
+// RFC 4787 REQ-13: a datagram leaving through the NAT larger than the outside port's MTU
+// (1500 by default): DF set, fragmentation needed (type 3 code 4, next-hop MTU 1500) goes
+// back to the pod from the inside address, quoting the datagram as the pod sent it, and
+// nothing leaves; DF clear, the datagram is translated and leaves as correctly formed
+// fragments.
+TEST(Rfc4787, Req13_TooBigDfSetGetsFragNeededDfClearIsFragmented) {
+  Gateway g(gateway_config());
+  const std::string big(1572, 'x');  // UDP 1580 bytes: a 1600-byte datagram
+  const Frame df = ipv4(kPodA, kServer1, udp(5000, 123, big), 7, 0x4000);
+  const Result e = g.from_pod(df);
+  EXPECT_TRUE(e.stopped(Reason::nat_fragmentation_needed)) << reason_name(e.last.reason);
+  ASSERT_EQ(e.all_sent.size(), 1u);
+  EXPECT_EQ(e.out_port, 1);  // back inside
+  EXPECT_EQ(e.parsed.src, ip("10.0.0.1"));
+  EXPECT_EQ(e.parsed.dst, ip(kPodA));
+  EXPECT_EQ(e.sent[20], 3);
+  EXPECT_EQ(e.sent[21], 4);
+  EXPECT_EQ(load_be16(e.sent.data() + 26), 1500);  // next-hop MTU
+  ASSERT_EQ(e.sent.size(), 20u + 8 + 28);
+  EXPECT_TRUE(std::equal(df.begin(), df.begin() + 28, e.sent.begin() + 28));  // untranslated
+  EXPECT_TRUE(checksums_ok(e.sent));
+
+  const Frame clear = ipv4(kPodA, kServer1, udp(5000, 123, big), 8, 0);
+  const Result f = g.from_pod(clear);
+  EXPECT_EQ(f.last.reason, Reason::forward_fragmented);
+  ASSERT_EQ(f.all_sent.size(), 2u);
+  const Frame &a = f.all_sent[0], &b = f.all_sent[1];
+  EXPECT_EQ(f.out_port, 0);
+  EXPECT_EQ(a.size(), 1500u);
+  EXPECT_EQ(load_be16(a.data() + 2), 1500);
+  EXPECT_EQ(load_be16(a.data() + 6), 0x2000);  // MF, offset 0
+  EXPECT_EQ(load_be16(b.data() + 2), 20 + 100);
+  EXPECT_EQ(load_be16(b.data() + 6), 1480 / 8);  // last: no MF
+  for (const Frame* x : {&a, &b}) {
+    EXPECT_EQ(fold(sum16(x->data(), 20)), 0);
+    EXPECT_EQ(load_be16(x->data() + 4), 8);  // the datagram's identification
+    EXPECT_EQ(IpAddress::v4(x->data() + 12), ip(kPublic));
+    EXPECT_EQ(x->data()[8], 63);  // one hop
+  }
+  EXPECT_EQ(load_be16(a.data() + 20), 5000);  // translated source port (kept)
+  // Joined again, the translated datagram is whole with a right UDP checksum.
+  Frame whole(a.begin(), a.end());
+  whole.insert(whole.end(), b.begin() + 20, b.end());
+  ASSERT_EQ(whole.size(), 1600u);
+  whole[2] = 1600 >> 8, whole[3] = 1600 & 0xff, whole[6] = whole[7] = 0, whole[10] = whole[11] = 0;
+  const uint16_t h = fold(sum16(whole.data(), 20));
+  whole[10] = h >> 8, whole[11] = h & 0xff;
+  EXPECT_TRUE(checksums_ok(whole));
+  EXPECT_TRUE(std::equal(big.begin(), big.end(), whole.begin() + 28));
+  // The mapping is the pod's, as for any datagram: the answer comes back.
+  const Result reply = g.from_internet(ipv4(kServer1, kPublic, udp(123, 5000)));
+  EXPECT_EQ(reply.dst(), std::string(kPodA) + ":5000");
+}
+
+// The same for IPv6 (no fragmentation on the way): packet too big (type 2, MTU 1500) from
+// the inside address.
+TEST(Rfc4787, Req13_Ipv6TooBigGetsPacketTooBig) {
+  Gateway g(gateway_config());
+  Frame v6(40 + 8 + 1500, 0);
+  v6[0] = 0x60;
+  store_be16(v6.data() + 4, 8 + 1500);
+  v6[6] = 17, v6[7] = 64;
+  IpAddress s{}, d{};
+  parse_ip("fd00::10", s);
+  parse_ip("2001:db8:cafe::53", d);
+  std::memcpy(v6.data() + 8, s.bytes.data(), 16);
+  std::memcpy(v6.data() + 24, d.bytes.data(), 16);
+  store_be16(v6.data() + 40, 42000);
+  store_be16(v6.data() + 42, 123);
+  store_be16(v6.data() + 44, 8 + 1500);
+  const uint16_t sum = fold(sum16(v6.data() + 40, 8 + 1500, sum16(v6.data() + 8, 32) + 17 + 1508));
+  store_be16(v6.data() + 46, sum ? sum : 0xffff);
+  const Result e = g.from_pod(v6);
+  EXPECT_TRUE(e.stopped(Reason::forward_packet_too_big)) << reason_name(e.last.reason);
+  ASSERT_EQ(e.all_sent.size(), 1u);
+  EXPECT_EQ(e.out_port, 1);
+  const Frame& x = e.sent;
+  IpAddress from{};
+  parse_ip("fd00::1", from);
+  EXPECT_EQ(0, std::memcmp(x.data() + 8, from.bytes.data(), 16));
+  EXPECT_EQ(0, std::memcmp(x.data() + 24, s.bytes.data(), 16));
+  EXPECT_EQ(x[40], 2);
+  EXPECT_EQ(x[41], 0);
+  EXPECT_EQ(load_be32(x.data() + 44), 1500u);
+  EXPECT_EQ(x.size(), 1280u);  // as much of the packet as fits the IPv6 minimum MTU
 }
 
 // RFC 4787 REQ-12 (and RFC 5382 REQ-10 below): an ICMP error about a flow does not tear the
@@ -361,6 +446,55 @@ TEST(Rfc5508, Req6_ErrorDoesNotRefreshSession) {
   // 61 s after the echo request (11 s after the error): expired, the error refreshed nothing.
   EXPECT_TRUE(g.from_internet(ipv4(kServer1, kPublic, icmp(0, 0, id)), 11.0)
                   .stopped(Reason::nat_no_mapping));
+}
+
+// RFC 5508 REQ-7: ICMP errors about hairpinned flows are translated like the flows
+// themselves and reach the right pod: each pod sees the other as the public address:port of
+// the other's mapping, and gets the error from the public address, quoting the packet as it
+// sent it. From outside, such an error can only be forged.
+TEST(Rfc5508, Req7_HairpinnedIcmpErrorsTranslated) {
+  Gateway g(gateway_config());
+  ASSERT_TRUE(g.from_pod(ipv4(kPodB, kServer1, udp(7000, 123))).forwarded());  // B's mapping
+  ASSERT_TRUE(g.from_pod(ipv4(kPodA, kServer1, udp(6000, 123))).forwarded());  // A's mapping
+  const Result to_b = g.from_pod(ipv4(kPodA, kPublic, udp(6000, 7000)));
+  ASSERT_TRUE(to_b.forwarded());
+  const auto quote_is = [](const Result& e, const char* src, uint16_t sport, const char* dst,
+                           uint16_t dport) {
+    const uint8_t* q = e.sent.data() + 28;
+    EXPECT_EQ(IpAddress::v4(q + 12), ip(src));
+    EXPECT_EQ(IpAddress::v4(q + 16), ip(dst));
+    EXPECT_EQ(load_be16(q + 20), sport);
+    EXPECT_EQ(load_be16(q + 22), dport);
+    EXPECT_EQ(fold(sum16(q, 20)), 0);  // the quoted header's checksum follows
+  };
+
+  // B's port is closed: its error about A's datagram (quoting it as B got it) goes to A.
+  const Frame got_by_b(to_b.sent.begin(), to_b.sent.begin() + 28);
+  const Result to_a = g.from_pod(ipv4(kPodB, kPublic, icmp(3, 3, 0, got_by_b)));
+  ASSERT_TRUE(to_a.forwarded()) << reason_name(to_a.last.reason);
+  EXPECT_EQ(to_a.out_port, 1);
+  EXPECT_EQ(to_a.parsed.src, ip(kPublic));
+  EXPECT_EQ(to_a.parsed.dst, ip(kPodA));
+  EXPECT_EQ(to_a.sent[20], 3);
+  EXPECT_EQ(to_a.sent[21], 3);
+  quote_is(to_a, kPodA, 6000, kPublic, 7000);  // A's datagram as A sent it
+  EXPECT_TRUE(checksums_ok(to_a.sent));
+
+  // The other way: A's error about B's reply goes to B.
+  const Result back = g.from_pod(ipv4(kPodB, kPublic, udp(7000, 6000)));
+  ASSERT_TRUE(back.forwarded());
+  const Frame got_by_a(back.sent.begin(), back.sent.begin() + 28);
+  const Result to_b_err = g.from_pod(ipv4(kPodA, kPublic, icmp(3, 3, 0, got_by_a)));
+  ASSERT_TRUE(to_b_err.forwarded()) << reason_name(to_b_err.last.reason);
+  EXPECT_EQ(to_b_err.parsed.src, ip(kPublic));
+  EXPECT_EQ(to_b_err.parsed.dst, ip(kPodB));
+  quote_is(to_b_err, kPodB, 7000, kPublic, 6000);  // B's reply as B sent it
+  EXPECT_TRUE(checksums_ok(to_b_err.sent));
+
+  // From outside: dropped, never translated inwards.
+  EXPECT_TRUE(g.from_internet(ipv4(kServer1, kPublic, icmp(3, 3, 0, got_by_a)))
+                  .stopped(Reason::nat_no_mapping));
+  EXPECT_EQ(g.flows(), 3u);  // the errors created nothing
 }
 
 // The timeout floors themselves, for every protocol (4787 REQ-5, 5382 REQ-5, 5508 REQ-2).

@@ -196,25 +196,33 @@ TEST(Reload, WafSettingsReloadButTurningTheWafOnNeedsARestart) {
   EXPECT_NE(changed[0].message.find("WAF on or off"), std::string::npos);
 }
 
-// Backends come and go by reload, unless health checks follow them (by index, from start).
-TEST(Reload, BackendListsReloadUnlessHealthChecksFollowThem) {
-  auto service = [](const std::string& health, int backends) {
+// Backends come and go by reload, health checks or not (the health monitor follows them by
+// address:port); health-check settings reload too.
+TEST(Reload, BackendListsAndHealthChecksReload) {
+  auto service = [](const std::string& health, int first, int backends) {
     std::string s = "services:\n  - name: web\n    vip: 198.51.100.10\n    ports: [80]\n" + health +
                     "    backends:\n";
-    for (int i = 0; i < backends; ++i)
+    for (int i = first; i < first + backends; ++i)
       s += "      - { address: 10.0.0." + std::to_string(10 + i) + ", port: 80 }\n";
     return s;
   };
   std::vector<ConfigError> errors;
-  Config one = load(service("", 1), errors), two = load(service("", 2), errors);
-  Config checked_one = load(service("    health: { type: tcp }\n", 1), errors);
-  Config checked_two = load(service("    health: { type: tcp }\n", 2), errors);
+  Config one = load(service("", 0, 1), errors), two = load(service("", 0, 2), errors);
+  Config checked_one = load(service("    health: { type: tcp }\n", 0, 1), errors);
+  Config checked_two = load(service("    health: { type: tcp }\n", 0, 2), errors);
+  Config checked_other = load(service("    health: { type: tcp, fall: 5 }\n", 1, 2), errors);
   ASSERT_TRUE(errors.empty()) << errors[0].message;
   EXPECT_TRUE(restart_only_changes(one, two).empty());
-  const auto changed = restart_only_changes(checked_one, checked_two);
+  EXPECT_TRUE(restart_only_changes(checked_one, checked_two).empty());
+  EXPECT_TRUE(restart_only_changes(checked_two, checked_other).empty());
+  EXPECT_TRUE(restart_only_changes(one, checked_one).empty());
+  EXPECT_TRUE(restart_only_changes(checked_two, one).empty());
+  // What still needs a restart is refused alongside.
+  Config checked_workers = checked_other;
+  checked_workers.workers = checked_two.workers + 1;
+  const auto changed = restart_only_changes(checked_two, checked_workers);
   ASSERT_EQ(changed.size(), 1u);
-  EXPECT_NE(changed[0].message.find("backends or health checks"), std::string::npos);
-  EXPECT_FALSE(restart_only_changes(one, checked_one).empty());
+  EXPECT_NE(changed[0].message.find("workers changed"), std::string::npos);
 }
 
 }  // namespace

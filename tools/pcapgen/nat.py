@@ -70,6 +70,23 @@ def case_nat_fragments():
     return q + a + [lt[1], between, lt[0], lt[2]] + dn + six
 
 
+def case_nat_mtu():
+    """RFC 4787 REQ-13 at the outside port's MTU (1500, the default): a 1600-byte datagram
+    with DF set is answered with fragmentation-needed (next-hop MTU 1500) from the inside
+    address, quoting it as the pod sent it (nat:fragmentation-needed); with DF clear it
+    leaves translated as two fragments (forward:fragmented); the answer reaches the pod. An
+    IPv6 packet too big for the outside port gets packet-too-big (forward:packet-too-big)."""
+    big = Raw(b"m" * 1572)
+    df = inn(from_pod(POD10_MAC, IP(src=POD10_IP, dst="203.0.113.10", ttl=64, id=0x6161,
+                                    flags="DF") / UDP(sport=41000, dport=123) / big))
+    clear = inn(from_pod(POD10_MAC, IP(src=POD10_IP, dst="203.0.113.10", ttl=64, id=0x6262) /
+                         UDP(sport=41000, dport=123) / big))
+    answer = udp_to_public("203.0.113.10", 123, 41000)
+    v6 = inn(from_pod(POD6_MAC, IPv6(src=POD6_IP, dst="2001:db8:cafe::53", hlim=64) /
+                      UDP(sport=42000, dport=123) / big))
+    return [df, clear, answer, v6]
+
+
 def case_nat_pool_exhausted():
     """A pool of two ports (case config): the third endpoint finds it exhausted; the event
     names the host and the pool state; the mapped flows keep working."""
@@ -83,5 +100,6 @@ CASES = {
     "nat-req-4787-req-8-eif": case_nat_req_4787_req_8_eif,
     "nat-req-4787-req-9-hairpin": case_nat_req_4787_req_9_hairpin,
     "nat-fragments": case_nat_fragments,
+    "nat-mtu": case_nat_mtu,
     "nat-pool-exhausted": case_nat_pool_exhausted,
 }
