@@ -26,7 +26,9 @@ int on_match(unsigned id, unsigned long long /*from*/, unsigned long long to, un
   if (waf_rule_seen(*c.state, rule)) return 0;
   // The segment of the match's last byte: the first whose end (its NUL) is at or after it.
   // A match ending in a separator belongs to the value before it.
-  const size_t last = to > 0 ? static_cast<size_t>(to) - 1 : 0;
+  // A match ending in the buffer's leading NUL belongs to no value.
+  if (to <= 1) return 0;
+  const size_t last = static_cast<size_t>(to) - 1;
   size_t lo = 0, hi = c.segment_count;
   while (lo < hi) {
     const size_t mid = (lo + hi) / 2;
@@ -38,7 +40,7 @@ int on_match(unsigned id, unsigned long long /*from*/, unsigned long long to, un
   if (lo == c.segment_count) return 0;
   const uint32_t fields = c.engine->rules[rule].fields & c.segments[lo].fields;
   if (fields == 0) return 0;  // the rule does not look at this field
-  const size_t start = lo == 0 ? 0 : c.segments[lo - 1].end + 1;
+  const size_t start = lo == 0 ? 1 : c.segments[lo - 1].end + 1;
   const size_t end = std::min<size_t>(static_cast<size_t>(to), c.segments[lo].end);
   const size_t from = end - start > kExcerptBefore ? end - kExcerptBefore : start;
   const size_t upto = std::min<size_t>(c.segments[lo].end, from + kWafExcerptBytes);
@@ -143,11 +145,11 @@ void WafBatch::add_path(uint32_t fields, std::string_view path) noexcept {
 
 void WafBatch::flush_lane(int lane) noexcept {
   hs_database_t* db = e_.databases[form_][lane];
-  if (length_[lane] > 0 && !done() && db != nullptr) {
+  if (segment_count_[lane] > 0 && !done() && db != nullptr) {
     ScanContext c{&e_, &st_, buf_[lane], segments_[lane], segment_count_[lane]};
     hs_scan(db, buf_[lane], static_cast<unsigned>(length_[lane]), 0, s_.hs, on_match, &c);
   }
-  length_[lane] = 0;
+  length_[lane] = 1;  // the leading NUL stays
   segment_count_[lane] = 0;
 }
 

@@ -29,6 +29,8 @@ class WafBatch {
       : e_(e), s_(s), st_(st), form_(form) {
     for (int lane = 0; lane < kWafLanes; ++lane) {
       buf_[lane] = s.text[form][lane].get();
+      buf_[lane][0] = '\0';  // the leading NUL (waf_database.h)
+      length_[lane] = 1;
       segments_[lane] = s.segments[form][lane].get();
     }
   }
@@ -51,7 +53,7 @@ class WafBatch {
   size_t room(int lane) const noexcept { return s_.capacity - 1 - length_[lane]; }
   std::string_view last_segment(int lane) const noexcept {
     const size_t n = segment_count_[lane];
-    const size_t start = n > 1 ? segments_[lane][n - 2].end + 1 : 0;
+    const size_t start = n > 1 ? segments_[lane][n - 2].end + 1 : 1;
     return {buf_[lane] + start, segments_[lane][n - 1].end - start};
   }
   // Makes room for `n` bytes and a segment, matching what is there if need be.
@@ -73,7 +75,7 @@ class WafBatch {
   WafForm form_;
   char* buf_[kWafLanes] = {};
   WafSegment* segments_[kWafLanes] = {};
-  size_t length_[kWafLanes] = {};
+  size_t length_[kWafLanes] = {};  // with the leading NUL
   size_t segment_count_[kWafLanes] = {};
 };
 

@@ -15,6 +15,45 @@ struct PatternRef {
   uint32_t pattern;  // index within the rule
 };
 
+// Block-mode databases scan joined buffers framed by NUL (waf_database.h): the buffer starts
+// with NUL and every value is followed by one, so the start and the end of a value are both
+// "a NUL". Every anchor `^` or `$` outside a character class is compiled as `\x00`: the
+// rules' `(?:^|\x00)` and `(?:$|\x00)` become one literal byte, which Hyperscan matches far
+// faster than an anchor alternative, and a bare `^` (`$`) holds at the start (end) of every
+// value, not of the first (last) value of the buffer only. The body stream sees the bytes as
+// sent, without NUL: its patterns are compiled as written.
+std::string framed_expression(std::string_view e) {
+  std::string out;
+  out.reserve(e.size() + 8);
+  bool in_class = false;
+  size_t class_start = 0;  // a ']' there is a literal
+  for (size_t i = 0; i < e.size(); ++i) {
+    const char c = e[i];
+    if (c == '\\' && i + 1 < e.size()) {
+      out += c;
+      out += e[++i];
+      continue;
+    }
+    if (in_class) {
+      if (c == ']' && i != class_start) in_class = false;
+      out += c;
+      continue;
+    }
+    if (c == '[') {
+      in_class = true;
+      out += c;
+      if (i + 1 < e.size() && e[i + 1] == '^') out += e[++i];
+      class_start = i + 1;
+      continue;
+    }
+    if (c == '^' || c == '$')
+      out += "\\x00";
+    else
+      out += c;
+  }
+  return out;
+}
+
 bool form_applies(WafTransform t, WafForm form) noexcept {
   return t == WafTransform::both || (form == kWafRaw) == (t == WafTransform::raw);
 }
@@ -24,11 +63,15 @@ bool form_applies(WafTransform t, WafForm form) noexcept {
 hs_database_t* compile(const WafEngine& e, const std::vector<PatternRef>& refs,
                        const std::vector<uint32_t>& ids, WafForm form, unsigned mode,
                        std::string& error) {
+  std::vector<std::string> framed;
+  framed.reserve(ids.size());
   std::vector<const char*> expressions;
   std::vector<unsigned> flags, hs_ids;
   for (uint32_t id : ids) {
     const WafRule& r = e.rules[refs[id].rule];
-    expressions.push_back(r.patterns[refs[id].pattern].expression.c_str());
+    const std::string& written = r.patterns[refs[id].pattern].expression;
+    if (mode == HS_MODE_BLOCK) framed.push_back(framed_expression(written));
+    expressions.push_back(mode == HS_MODE_BLOCK ? framed.back().c_str() : written.c_str());
     // Normalised text is lower case: its patterns are caseless whatever the rule says. No
     // single-match: a scan covers all fields of a request, and a pattern's first match may
     // be in a field its rule does not look at (a rule counts once per request anyway).

@@ -10,6 +10,10 @@
 // most of a request's bytes are header values, which only a few rules look at, so they are
 // scanned against those rules only, not against every pattern written for arguments.
 // Hyperscan ids are indexes into pattern_rule, the same in every database.
+// A joined buffer starts with a NUL and every segment is followed by one, so a NUL is both
+// where a value starts and where it ends: block-mode patterns are compiled with every anchor
+// `^` and `$` as `\x00` (waf_build.cpp), which Hyperscan matches faster than an anchor
+// alternative, and which holds at every value, not only at the first or last of a buffer.
 #pragma once
 
 #include <cstdint>
@@ -30,9 +34,10 @@ enum WafForm : uint8_t { kWafRaw = 0, kWafNormalised = 1, kWafForms = 2 };
 // Lanes: every field belongs to exactly one. A value standing for fields of several lanes
 // (the User-Agent is `headers` and `user_agent`) is added to each lane with that lane's part.
 enum WafLane : uint8_t {
-  kWafLaneHeaders,  // header values and names, Host, Content-Type
-  kWafLaneClient,   // User-Agent, Referer
-  kWafLaneLine,     // request line, method, whole query
+  kWafLaneHeaders,      // header values and names, Host
+  kWafLaneContentType,  // Content-Type: its own rules are costly, its value is short
+  kWafLaneClient,       // User-Agent, Referer
+  kWafLaneLine,         // request line, method, whole query
   kWafLanePath,
   kWafLaneBody,  // the body as sent
   kWafLaneArgs,  // arguments, their names, cookies (and any field not named above)
@@ -40,8 +45,8 @@ enum WafLane : uint8_t {
 };
 constexpr uint32_t waf_lane_fields(WafLane lane) noexcept {
   constexpr auto b = [](WafField f) { return waf_field_bit(f); };
-  constexpr uint32_t headers = b(WafField::headers) | b(WafField::header_names) |
-                               b(WafField::host) | b(WafField::content_type);
+  constexpr uint32_t headers = b(WafField::headers) | b(WafField::header_names) | b(WafField::host);
+  constexpr uint32_t content_type = b(WafField::content_type);
   constexpr uint32_t client = b(WafField::user_agent) | b(WafField::referer);
   constexpr uint32_t line = b(WafField::request_line) | b(WafField::method) | b(WafField::query);
   constexpr uint32_t path = b(WafField::path);
@@ -49,6 +54,8 @@ constexpr uint32_t waf_lane_fields(WafLane lane) noexcept {
   switch (lane) {
     case kWafLaneHeaders:
       return headers;
+    case kWafLaneContentType:
+      return content_type;
     case kWafLaneClient:
       return client;
     case kWafLaneLine:
@@ -58,7 +65,7 @@ constexpr uint32_t waf_lane_fields(WafLane lane) noexcept {
     case kWafLaneBody:
       return body;
     default:
-      return ~(headers | client | line | path | body);
+      return ~(headers | content_type | client | line | path | body);
   }
 }
 

@@ -300,6 +300,62 @@ TEST_F(WafInspectTest, HostileBodiesGetADecision) {
   }
 }
 
+TEST(WafEngineTest, AnchorsHoldAtEveryValue) {
+  // ^ and $ are the start and end of each value, whichever of a lane's values it is.
+  std::string error;
+  auto engine = build_waf_engine({write_rules("anchors.yaml", R"(rules:
+  - id: "whole-value"
+    family: lfi
+    fields: [args]
+    patterns: ['^etc/passwd$']
+  - id: "value-end"
+    family: test
+    fields: [args]
+    patterns: ['(?:^|\x00)-{2}(?:$|\x00)']
+)")},
+                                 1024, error);
+  ASSERT_NE(engine, nullptr) << error;
+  const auto decide = [&](const std::string& target) {
+    Runner r(*engine);
+    const Verdict v = r.feed(get(target)).at(0);
+    return v.rules.empty() ? std::string() : v.rules.front();
+  };
+  EXPECT_EQ(decide("/?a=1&b=etc/passwd&c=2"), "whole-value");
+  EXPECT_EQ(decide("/?b=etc/passwd"), "whole-value");
+  EXPECT_EQ(decide("/?a=1&b=xetc/passwd"), "");
+  EXPECT_EQ(decide("/?a=1&b=etc/passwdx&c=2"), "");
+  EXPECT_EQ(decide("/?a=1&b=--&c=2"), "value-end");
+  EXPECT_EQ(decide("/?a=1&b=x--&c=2"), "");
+}
+
+TEST(WafEngineTest, ContentTypeRulesSeeTheContentTypeOnly) {
+  std::string error;
+  auto engine = build_waf_engine({write_rules("ctype.yaml", R"(rules:
+  - id: "ctype"
+    family: protocol
+    fields: [content_type]
+    patterns: ['charset=evil']
+  - id: "any-header"
+    family: test
+    fields: [headers]
+    patterns: ['forbidden-word']
+)")},
+                                 1024, error);
+  ASSERT_NE(engine, nullptr) << error;
+  const auto verdict = [&](const std::string& headers) {
+    Runner r(*engine, 100);  // every match is scored, none blocks
+    return r.feed(get("/", headers)).at(0);
+  };
+  EXPECT_EQ(verdict("Content-Type: text/plain; charset=evil\r\n").rules,
+            std::vector<std::string>{"ctype"});
+  EXPECT_TRUE(verdict("X-Note: text/plain; charset=evil\r\n").rules.empty());
+  // The Content-Type value is a header value as well.
+  const Verdict both = verdict("Content-Type: forbidden-word; charset=evil\r\n");
+  std::vector<std::string> rules = both.rules;
+  std::sort(rules.begin(), rules.end());
+  EXPECT_EQ(rules, (std::vector<std::string>{"any-header", "ctype"}));
+}
+
 TEST(WafEngineTest, EmptyRuleSetPassesEverything) {
   std::string error;
   auto engine = build_waf_engine({write_rules("empty.yaml", "rules: []\n")}, 1024, error);
