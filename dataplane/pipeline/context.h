@@ -62,6 +62,8 @@ struct PacketContext {
   // (the RST a WAF-blocked flow's backend gets); the mbuf is the runner's to send or free.
   rte_mbuf* companion = nullptr;
   uint8_t companion_port = kNoPort;
+  // Set by the driver (pipeline/handoff.h): the owner's handoff ring refused this packet.
+  bool handoff_refused = false;
   Step steps[kMaxSteps];
 
   // Appends a decision. `pass` keeps the packet going; every other outcome is final.

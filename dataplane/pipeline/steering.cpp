@@ -4,6 +4,7 @@
 #include <cstring>
 #include <initializer_list>
 
+#include "dataplane/conntrack/fragment_table.h"
 #include "dataplane/nat/icmp_inner.h"
 #include "dataplane/nat/port_allocator.h"
 
@@ -19,12 +20,13 @@ struct End {
   bool has_port = false;
 };
 
-bool is_service_address(const Tables& t, const IpAddress& a, uint8_t version) noexcept {
+// A service's VIP, or one of its backends (address:port; with no port, the address alone).
+bool is_service_end(const Tables& t, const End& e, uint8_t version) noexcept {
   for (const CompiledService& s : t.services) {
     if (s.version != version) continue;
-    if (s.vip == a) return true;
+    if (s.vip == e.addr) return true;
     for (const BackendConfig& b : s.backends)
-      if (b.address == a) return true;
+      if (b.address == e.addr && (!e.has_port || b.port == e.port)) return true;
   }
   return false;
 }
@@ -44,11 +46,15 @@ uint32_t owner_of_ends(const Tables& t, uint8_t version, const End& inside, cons
     const uint32_t o = port_owner({t.snat.port_lo, t.snat.port_hi}, workers, e->port);
     if (o < workers) return o;
   }
-  if (is_service_address(t, inside.addr, version))
-    return address_owner(outside.addr, version, workers);
+  if (is_service_end(t, inside, version)) return address_owner(outside.addr, version, workers);
   if (t.snat.enabled && version == 4 && inside.addr != t.snat.address &&
-      in_snat_from(t, inside.addr))
+      in_snat_from(t, inside.addr)) {
+    if (inside.has_port) {
+      const uint32_t o = port_owner({t.snat.port_lo, t.snat.port_hi}, workers, inside.port);
+      if (o < workers) return o;
+    }
     return address_owner(inside.addr, version, workers);
+  }
   return address_owner(outside.addr, version, workers);
 }
 
@@ -99,11 +105,21 @@ uint32_t flow_owner(const uint8_t* frame, const ParsedPacket& p, uint8_t in_port
 }
 
 uint32_t steer_frame(const uint8_t* frame, uint32_t len, uint8_t in_port, const Tables& t,
-                     uint32_t workers) noexcept {
+                     uint32_t workers, FragmentTable* fragments, uint64_t now_ns) noexcept {
   if (workers <= 1) return 0;
   ParsedPacket p;
   if (parse_packet(frame, len, p) != Reason::none) return kAnyWorker;
-  return flow_owner(frame, p, in_port, t, workers);
+  FragmentKey k;
+  if (!fragments || !p.has(kParseFragment) || !fragment_key_of(frame, p, k))
+    return flow_owner(frame, p, in_port, t, workers);
+  if (p.has(kParseLaterFragment)) {
+    if (const FragmentRecord* r = fragments->find(k, now_ns)) return r->flow_index;
+    return flow_owner(frame, p, in_port, t, workers);
+  }
+  const uint32_t owner = flow_owner(frame, p, in_port, t, workers);
+  // A full neighbourhood forgets nothing live: the later fragments then take the rule.
+  fragments->remember(k, owner, 0, 0, now_ns, kSteeringFragmentTimeoutNs);
+  return owner;
 }
 
 }  // namespace gauntlet

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "dataplane/conntrack/fragment_table.h"
 #include "dataplane/nat/port_allocator.h"
 #include "tests/unit/nat_gateway.h"
 
@@ -81,22 +82,31 @@ TEST_F(Steering, OneWorkerOwnsEverything) {
   EXPECT_EQ(owner(ipv4("9.9.9.9", "198.51.100.2", udp(53, 41000)), kOutside, 1), 0u);
 }
 
-// Egress through SNAT: the pod's packets go to the worker its address hashes to; that worker
-// gives the external port from its slice, and the reply to public:port comes back to it.
+// Egress through SNAT: a pod's address:port goes to the worker whose slice holds that port
+// (so it is kept); that worker gives the external port, and the reply to public:port comes
+// back to it.
 TEST_F(Steering, SnatEgressAndReplyToPublicPort) {
   for (uint32_t n = 1; n <= 8; ++n) {
     for (uint32_t pod = 2; pod < 60; ++pod) {
       const std::string a = "10.0.0." + std::to_string(pod);
       const uint32_t w = owner(ipv4(a.c_str(), "9.9.9.9", udp(41000, 53)), kInside, n);
       ASSERT_LT(w, n);
-      // Every flow of the host, to any destination, is on that worker (EIM holds).
-      EXPECT_EQ(owner(ipv4(a.c_str(), "203.0.113.7", tcp(40000 + pod, 443, kSyn)), kInside, n), w);
+      EXPECT_EQ(w, port_owner(kRange, n, 41000));  // the pod's port can be kept
+      // Every flow of the address:port, to any destination, is on that worker (EIM holds).
+      EXPECT_EQ(owner(ipv4(a.c_str(), "203.0.113.7", udp(41000, 443)), kInside, n), w);
+      // A port below the range: the address decides, and the external port is from there.
+      const uint32_t low = owner(ipv4(a.c_str(), "9.9.9.9", udp(500, 53)), kInside, n);
+      EXPECT_EQ(low, address_owner(ip(a.c_str()), 4, n));
+      EXPECT_EQ(owner(ipv4("9.9.9.9", "198.51.100.2", udp(53, port_of(low, n, pod))), kOutside, n),
+                low);
       const uint16_t ext = port_of(w, n, pod * 7919);
       EXPECT_EQ(owner(ipv4("9.9.9.9", "198.51.100.2", udp(53, ext)), kOutside, n), w) << n;
       EXPECT_EQ(owner(ipv4("203.0.113.7", "198.51.100.2", tcp(443, ext, kSyn)), kOutside, n), w);
       // ICMP echo: the identifier is the port.
-      EXPECT_EQ(owner(ipv4(a.c_str(), "9.9.9.9", icmp(8, 0, 77)), kInside, n), w);
-      EXPECT_EQ(owner(ipv4("9.9.9.9", "198.51.100.2", icmp(0, 0, ext)), kOutside, n), w);
+      const uint32_t we = owner(ipv4(a.c_str(), "9.9.9.9", icmp(8, 0, 4000 + pod)), kInside, n);
+      EXPECT_EQ(we, port_owner(kRange, n, static_cast<uint16_t>(4000 + pod)));
+      EXPECT_EQ(
+          owner(ipv4("9.9.9.9", "198.51.100.2", icmp(0, 0, port_of(we, n, pod))), kOutside, n), we);
       // An ICMP error about the translated packet (quoting public:ext -> server).
       const Frame quoted = ipv4("198.51.100.2", "9.9.9.9", udp(ext, 53));
       EXPECT_EQ(owner(ipv4("192.0.2.1", "198.51.100.2", icmp(3, 3, 0, quoted)), kOutside, n), w);
@@ -144,16 +154,30 @@ TEST_F(Steering, PlainRoutedFlowsIpv4AndIpv6) {
   }
 }
 
-// Fragments: a datagram's later fragments (no ports) go where its first one went.
+// Fragments: a datagram's later fragments (no ports) go where its first one went: by the
+// addresses alone, or (SNAT: the ports decide) by what the receiver remembered of the first.
 TEST_F(Steering, FragmentsFollowTheFirst) {
+  FragmentTable memory(1024);
+  auto steer = [&](const Frame& packet, uint8_t port, uint32_t n) {
+    const Frame f = ether(packet);
+    return steer_frame(f.data(), static_cast<uint32_t>(f.size()), port, t, n, &memory, 1000);
+  };
   for (uint32_t n = 1; n <= 8; ++n) {
     for (uint32_t pod = 2; pod < 40; ++pod) {
       const std::string a = "10.0.0." + std::to_string(pod);
-      const Frame whole = ipv4(a.c_str(), "9.9.9.9", udp(41000, 53, std::string(64, 'x')), 4242);
+      const uint16_t sport = static_cast<uint16_t>(20000 + pod * 997);
+      const Frame whole = ipv4(a.c_str(), "9.9.9.9", udp(sport, 53, std::string(64, 'x')),
+                               static_cast<uint16_t>(4242 + n));
       const auto parts = testing::fragments(whole, 24);
       ASSERT_GE(parts.size(), 3u);
-      const uint32_t w = owner(parts[0], kInside, n);
-      for (const Frame& f : parts) EXPECT_EQ(owner(f, kInside, n), w);
+      const uint32_t w = steer(parts[0], kInside, n);
+      EXPECT_EQ(w, port_owner(kRange, n, sport));
+      for (const Frame& f : parts) EXPECT_EQ(steer(f, kInside, n), w);
+      // The fragmented answer to public:ext.
+      const uint16_t ext = port_of(w, n, pod);
+      const Frame answer = ipv4("9.9.9.9", "198.51.100.2", udp(53, ext, std::string(64, 'z')),
+                                static_cast<uint16_t>(777 + n));
+      for (const Frame& f : testing::fragments(answer, 24)) EXPECT_EQ(steer(f, kOutside, n), w);
       // Fragments of a routed flow from outside, and of a load-balanced one.
       const std::string remote = "192.0.2." + std::to_string(pod);
       for (const char* dst : {"172.16.0.5", "198.51.100.80"}) {
