@@ -232,6 +232,11 @@ int main(int argc, char** argv) {
   }
   if (o.replay_mode) {
     if (!replay_macs_set(*cfg)) return 2;
+    if (const uint32_t ports = uint32_t{cfg->snat.port_hi} - cfg->snat.port_lo + 1;
+        cfg->snat.enabled && ports < o.replay.workers)
+      return usage_error(fmt::format(
+          "--workers {}: {}: snat ports {}-{} are fewer than that (each worker needs a slice)",
+          o.replay.workers, o.config, cfg->snat.port_lo, cfg->snat.port_hi));
     if (std::string e = gauntlet::check_replay_inputs(o.replay); !e.empty()) {
       fmt::print(stderr, "gauntlet: {}\n", e);
       return 2;

@@ -1,5 +1,6 @@
 #include "dataplane/ports/replay.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fmt/format.h>
 #include <memory>
@@ -81,7 +82,10 @@ class Replay {
         owned_(make_workers(cfg, count_)),
         worker_(*owned_.front()) {
     for (const auto& w : owned_) workers_.push_back(w.get());
-    if (count_ > 1) mesh_ = std::make_unique<HandoffMesh>(count_);
+    if (count_ > 1) {
+      mesh_ = std::make_unique<HandoffMesh>(count_);
+      own_.resize(count_);
+    }
   }
   // The pool's name is global in EAL: a second replay in the process (what-if) needs it free.
   ~Replay() { rte_mempool_free(pool_); }
@@ -110,7 +114,8 @@ class Replay {
   std::vector<Worker*> workers_;
   std::unique_ptr<HandoffMesh> mesh_;
   Burst burst_;
-  Burst received_[2];  // several workers: what one worker received, then what was handed to it
+  std::vector<Burst> own_;  // several workers: what each received and owns, per round
+  Burst received_[2];       // a worker's round in input order; what was handed to it
   std::unique_ptr<Published> published_;
   std::unique_ptr<HealthDriver> health_;
   rte_mempool* pool_ = nullptr;
@@ -191,34 +196,48 @@ uint32_t receiving_worker(const uint8_t* frame, uint32_t len, uint32_t workers) 
 // Several workers, one round (the packets one worker alone would take as one burst): each
 // packet goes to the worker that receives it (receiving_worker); each steers what it
 // received (own packets stay, others are handed over through the rings); then each worker,
-// in turn, runs its own packets and those handed to it. Deterministic: the same input gives
-// the same outputs, and — flows being independent — the same set of outputs and the same
-// per-packet verdicts as one worker.
+// in turn, runs its own packets and those handed to it, in input order (a round holds one
+// burst at most, so they fit in one). Deterministic, and — flows being independent — the
+// same set of outputs and the same per-packet verdicts as one worker.
 void Replay::process_round() {
   for (Worker* w : workers_) {
     w->tables = published_->current();
     apply_neighbour_updates(*w);  // what the others learned in earlier rounds
   }
-  uint32_t receiver[kBurstSize];  // before any worker rewrites a packet
-  for (uint16_t i = 0; i < burst_.count; ++i)
-    receiver[i] = receiving_worker(rte_pktmbuf_mtod(burst_.mbufs[i], const uint8_t*),
-                                   rte_pktmbuf_data_len(burst_.mbufs[i]), count_);
-  for (uint32_t r = 0; r < count_; ++r) {
-    Burst& in = received_[0];
-    in.count = 0;
-    for (uint16_t i = 0; i < burst_.count; ++i) {
-      rte_mbuf* m = burst_.mbufs[i];
-      if (receiver[i] != r) continue;
-      in.mbufs[in.count] = m;
-      in.ctx[in.count++] = burst_.ctx[i];
-    }
-    if (in.count == 0) continue;
-    steer_burst(*workers_[r], in, *mesh_);
-    if (in.count) run_pipeline(*workers_[r], in);
+  for (Burst& b : own_) b.count = 0;
+  for (uint16_t i = 0; i < burst_.count; ++i) {
+    rte_mbuf* m = burst_.mbufs[i];
+    Burst& in = own_[receiving_worker(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m),
+                                      count_)];
+    in.mbufs[in.count] = m;
+    in.ctx[in.count++] = burst_.ctx[i];
   }
-  for (Worker* w : workers_) {
+  for (uint32_t r = 0; r < count_; ++r)
+    if (own_[r].count) steer_burst(*workers_[r], own_[r], *mesh_);
+  for (uint32_t w = 0; w < count_; ++w) {
+    const Burst& own = own_[w];
     Burst& handed = received_[1];
-    while (collect_handed(*w, handed, *mesh_) > 0) run_pipeline(*w, handed);
+    collect_handed(*workers_[w], handed, *mesh_);
+    // Input order: its own packets are in order, but those handed over come ring by ring.
+    struct Slot {
+      uint64_t sequence;
+      const Burst* from;
+      uint16_t at;
+    };
+    Slot order[kBurstSize];
+    uint16_t n = 0;
+    for (const Burst* from : {&own, static_cast<const Burst*>(&handed)})
+      for (uint16_t i = 0; i < from->count && n < kBurstSize; ++i)
+        order[n++] = {from->ctx[i].sequence, from, i};
+    std::sort(order, order + n,
+              [](const Slot& a, const Slot& b) { return a.sequence < b.sequence; });
+    Burst& run = received_[0];
+    run.count = 0;
+    for (uint16_t i = 0; i < n; ++i) {
+      run.mbufs[run.count] = order[i].from->mbufs[order[i].at];
+      run.ctx[run.count++] = order[i].from->ctx[order[i].at];
+    }
+    if (run.count) run_pipeline(*workers_[w], run);
   }
 }
 
