@@ -20,7 +20,8 @@ struct rte_mempool;
 
 namespace gauntlet {
 
-struct DropTap;     // pipeline/drop_tap.h
+struct DropTap;  // pipeline/drop_tap.h
+
 class HandoffMesh;  // pipeline/handoff.h
 
 // A counter with one writer (its worker) and any number of relaxed readers: a plain add on
@@ -100,17 +101,19 @@ struct alignas(64) Worker {
   const Tables* tables = nullptr;  // this loop iteration's generation (RCU-protected)
   NeighbourTable neighbours;
   WorkerCounters counters;
-  RuleCounters rule_hits[2];       // by Direction: firewall, allow-list
-  FlowTable flows;                 // this worker's conntrack shard
-  PortAllocator nat;               // this worker's slice of SNAT ports
-  uint64_t clock_ns = 0;           // the latest dataplane time seen (drives expiry)
-  SpscRing<Record> to_control;     // traces, events, learned neighbours
-  SpscRing<Record> from_control;   // neighbours learned by other workers, probes to send
-  rte_mempool* pool = nullptr;     // where packets the worker originates (probes) come from
-  DropTap* drop_tap = nullptr;     // drop capture (pipeline/drop_tap.h); null: off
-  HandoffMesh* handoff = nullptr;  // several workers: rings to and from the others
-  WafFlows waf;                    // inspected flows (waf/waf_flows.h); sized from cfg.waf
-  WafNote waf_notes[kBurstSize];   // what the WAF said of each packet of the burst (traces)
+  RuleCounters rule_hits[2];      // by Direction: firewall, allow-list
+  FlowTable flows;                // this worker's conntrack shard
+  PortAllocator nat;              // this worker's slice of SNAT ports
+  uint64_t clock_ns = 0;          // the latest dataplane time seen (drives expiry)
+  SpscRing<Record> to_control;    // traces, events, learned neighbours
+  SpscRing<Record> from_control;  // neighbours learned by other workers, probes to send
+  rte_mempool* pool = nullptr;    // where packets the worker originates (probes) come from
+  DropTap* drop_tap = nullptr;    // drop capture (pipeline/drop_tap.h); null: off
+  WafFlows waf;                   // inspected flows (waf/waf_flows.h); sized from cfg.waf
+  WafNote waf_notes[kBurstSize];  // what the WAF said of each packet of the burst (traces)
+
+  // Several workers: the rings to and from the others (pipeline/handoff.h); null with one.
+  HandoffMesh* handoff = nullptr;
 
   // Packets the pipeline decided to send, per port, with their dataplane time (replay
   // writes it as the pcap timestamp). The driver flushes them after each burst.
