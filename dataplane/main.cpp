@@ -2,6 +2,7 @@
 // The only place that may exit. Everything the user can get wrong (options, config,
 // input files) is checked before EAL starts, so a bad start never half-starts a dataplane.
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fmt/format.h>
 #include <optional>
@@ -33,6 +34,9 @@ replay (pcaps in, pcaps out; EAL is set up for you):
   --explain LIST        print packets LIST (4,7-9 or all) in plain words, one line each
   --what-if FILE        replay through FILE as well; list the packets whose verdicts
                         differ (each run's outputs go to OUT/a and OUT/b)
+  --workers N           split the flows between N workers (1-64; default 1), as live
+                        mode does: each packet is received by one worker and handed to
+                        the one that owns its flow; the outputs are the same set
 
 live (ports from the config's device strings):
   --trace FILE          as above
@@ -141,6 +145,14 @@ int parse_options(const std::vector<std::string>& args, Options& o) {
     } else if (a == "--summary-json") {
       if (!value(o.live.summary_json_path)) return usage_error("--summary-json needs a file");
       live_only = "--summary-json";
+    } else if (a == "--workers") {
+      std::string n;
+      if (!value(n)) return usage_error("--workers needs a number");
+      char* end = nullptr;
+      const unsigned long v = std::strtoul(n.c_str(), &end, 10);
+      if (n.empty() || *end != '\0' || v < 1 || v > 64)
+        return usage_error(fmt::format("--workers: '{}' is not a number from 1 to 64", n));
+      o.replay.workers = static_cast<uint32_t>(v);
     } else if (a == "--explain") {
       std::string list, error;
       if (!value(list)) return usage_error("--explain needs packet numbers (4,7-9) or all");
@@ -176,6 +188,8 @@ int parse_options(const std::vector<std::string>& args, Options& o) {
     return usage_error(
         "--what-if writes its own traces (OUT/a/trace.jsonl, OUT/b/trace.jsonl) and takes no "
         "--trace, --explain or --drop-capture");
+  if (!o.replay_mode && o.replay.workers != 1)
+    return usage_error("--workers is a replay option (live mode takes workers: from the config)");
   if (o.replay_mode && live_only)
     return usage_error(fmt::format("{} is a live-mode option", live_only));
   return -1;
@@ -218,6 +232,11 @@ int main(int argc, char** argv) {
   }
   if (o.replay_mode) {
     if (!replay_macs_set(*cfg)) return 2;
+    if (const uint32_t ports = uint32_t{cfg->snat.port_hi} - cfg->snat.port_lo + 1;
+        cfg->snat.enabled && ports < o.replay.workers)
+      return usage_error(fmt::format(
+          "--workers {}: {}: snat ports {}-{} are fewer than that (each worker needs a slice)",
+          o.replay.workers, o.config, cfg->snat.port_lo, cfg->snat.port_hi));
     if (std::string e = gauntlet::check_replay_inputs(o.replay); !e.empty()) {
       fmt::print(stderr, "gauntlet: {}\n", e);
       return 2;

@@ -230,6 +230,13 @@ void at(std::vector<ConfigError>& errors, const SourceMark& m, std::string messa
 
 // Checks that need the whole model: both ports, addresses unique, neighbours on-link.
 void validate(Config& cfg, std::vector<ConfigError>& errors) {
+  // Each worker owns a slice of the SNAT ports (nat/port_allocator.h).
+  if (const uint32_t ports = uint32_t{cfg.snat.port_hi} - cfg.snat.port_lo + 1;
+      cfg.snat.enabled && cfg.snat.port_lo <= cfg.snat.port_hi && ports < cfg.workers)
+    at(errors, cfg.snat.mark,
+       fmt::format("snat ports {}-{} are {} ports, fewer than workers ({}): each worker needs a "
+                   "slice of its own",
+                   cfg.snat.port_lo, cfg.snat.port_hi, ports, cfg.workers));
   if (cfg.neighbours.size() > cfg.neighbour_capacity)
     at(errors, cfg.neighbours[cfg.neighbour_capacity].mark,
        fmt::format("more static neighbours ({}) than neighbour_capacity ({})",

@@ -164,7 +164,7 @@ struct EventsConfig {
 
 struct Config {
   std::string path;
-  uint32_t workers = 1;                // live mode worker lcores (replay runs one)
+  uint32_t workers = 1;                // live mode worker lcores (replay: --workers)
   uint32_t neighbour_capacity = 4096;  // learned + static entries per worker
   uint32_t mbufs = 16383;              // packet buffers in the pool
   PortConfig ports[kPortCount];

@@ -172,6 +172,23 @@ std::string metrics_text(const Operations& ops) {
       fmt::format_to(out, "gauntlet_nat_ports_in_use{{protocol=\"{}\"}} {}\n", kNames[p],
                      t.nat_ports_in_use[p]);
   }
+  if (!t.workers.empty()) {
+    family(s, "gauntlet_worker_packets_total", "counter",
+           "Packets each worker's pipeline ran (those handed over to it included).");
+    for (size_t w = 0; w < t.workers.size(); ++w)
+      fmt::format_to(out, "gauntlet_worker_packets_total{{worker=\"{}\"}} {}\n", w,
+                     t.workers[w].packets);
+    family(s, "gauntlet_worker_handoffs_total", "counter",
+           "Packets a worker received but another owns, handed over (sent), and packets handed "
+           "to it (received).");
+    for (size_t w = 0; w < t.workers.size(); ++w) {
+      fmt::format_to(out, "gauntlet_worker_handoffs_total{{worker=\"{}\",direction=\"sent\"}} {}\n",
+                     w, t.workers[w].handoff_sent);
+      fmt::format_to(out,
+                     "gauntlet_worker_handoffs_total{{worker=\"{}\",direction=\"received\"}} {}\n",
+                     w, t.workers[w].handoff_received);
+    }
+  }
   family(s, "gauntlet_conntrack_flows", "gauge", "Flows in the conntrack tables (all workers).");
   fmt::format_to(out, "gauntlet_conntrack_flows {}\n", t.flows_active);
   family(s, "gauntlet_conntrack_capacity", "gauge", "Flow table capacity (all workers).");

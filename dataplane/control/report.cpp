@@ -288,6 +288,9 @@ Totals sum_counters(const std::vector<Worker*>& workers, const Tables& tables, b
       t.tx_dropped[p] += k.tx_dropped[p].get();
     }
     t.records_lost += k.records_lost.get();
+    if (workers.size() > 1)
+      t.workers.push_back(
+          {k.rx[0].get() + k.rx[1].get(), k.handoff_sent.get(), k.handoff_received.get()});
     t.flows_created += k.flows_created.get();
     t.flows_expired += k.flows_expired.get();
     t.flows_active += running ? k.flows_in_use.get() : w->flows.size();
@@ -403,6 +406,7 @@ std::string summary_table(const Totals& t) {
       const uint64_t* o = t.outcomes[d][l];
       uint64_t seen = 0;
       for (size_t i = 0; i < kOutcomes; ++i) seen += o[i];
+      if (seen == 0 && static_cast<Layer>(l) == Layer::handoff) continue;  // one worker: none
       s += fmt::format("{:<9} {:<12} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8}  {}\n", kDirectionNames[d],
                        kLayerNames[l], seen, o[0], o[1], o[2], o[3], o[4],
                        top_reasons(t, d, static_cast<Layer>(l), 3));
@@ -424,6 +428,10 @@ std::string summary_table(const Totals& t) {
   for (const Totals::Backend& b : t.backends)
     s += fmt::format("backend {} {}: {} (weight {}), {} flows pinned\n", b.service, b.backend,
                      b.state, b.weight, b.flows);
+  for (size_t w = 0; w < t.workers.size(); ++w)
+    s +=
+        fmt::format("worker {}: {} packets, {} handed to other workers, {} handed over to it\n", w,
+                    t.workers[w].packets, t.workers[w].handoff_sent, t.workers[w].handoff_received);
   s += live_and_stage_lines(t);
   return s;
 }
@@ -438,6 +446,8 @@ std::string summary_json(const Totals& t) {
   for (size_t d = 0; d < kDirections; ++d) {
     for (size_t l = 0; l < kLayers; ++l) {
       const uint64_t* o = t.outcomes[d][l];
+      if (static_cast<Layer>(l) == Layer::handoff && std::count(o, o + kOutcomes, 0) == kOutcomes)
+        continue;  // shown only when a handoff ring refused a packet
       fmt::format_to(std::back_inserter(s), R"({}{{"direction":"{}","layer":"{}")",
                      first ? "" : ",", kDirectionNames[d], kLayerNames[l]);
       first = false;
@@ -463,6 +473,15 @@ std::string summary_json(const Totals& t) {
     s += "]";
   }
   if (!t.stages.empty()) s += R"(,"stage_cycles":)" + stages_json(t.stages);
+  if (!t.workers.empty()) {
+    s += R"(,"workers":[)";
+    for (size_t w = 0; w < t.workers.size(); ++w)
+      fmt::format_to(std::back_inserter(s),
+                     R"({}{{"worker":{},"packets":{},"handoff_sent":{},"handoff_received":{}}})",
+                     w ? "," : "", w, t.workers[w].packets, t.workers[w].handoff_sent,
+                     t.workers[w].handoff_received);
+    s += "]";
+  }
   if (t.live) {
     const LiveWindow& l = *t.live;
     const CounterSnapshot& c = l.counts;

@@ -92,6 +92,12 @@ struct Totals {
   // Inspected flows when a service has WAF on (WafTotals).
   using Waf = WafTotals;
   std::optional<Waf> waf;
+  // Several workers: per worker, the packets its pipeline ran (handed-over ones included)
+  // and its handoffs (pipeline/handoff.h). Empty with one worker.
+  struct WorkerTotal {
+    uint64_t packets = 0, handoff_sent = 0, handoff_received = 0;
+  };
+  std::vector<WorkerTotal> workers;
 };
 // `running`: the workers still run; occupancy comes from the gauges their loops refresh.
 Totals sum_counters(const std::vector<Worker*>& workers, const Tables& tables,

@@ -66,6 +66,8 @@ struct PacketContext {
   // The tunnel stage put the packet inside an outer IP header (at parsed.l3_offset now): the
   // outer header is new, so forwarding does not decrement its TTL.
   bool encapsulated = false;
+  // Set by the driver (pipeline/handoff.h): the owner's handoff ring refused this packet.
+  bool handoff_refused = false;
   Step steps[kMaxSteps];
 
   // Appends a decision. `pass` keeps the packet going; every other outcome is final.

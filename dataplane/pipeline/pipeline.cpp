@@ -168,6 +168,7 @@ void run_pipeline(Worker& w, Burst& b) noexcept {
     }
   });
   step("parse", parse_stage);
+  step("handoff", handoff_stage);  // packets another worker owns, whose ring was full
   step("neighbour", neighbour_stage);
   step("probe_answer", probe_answer_stage);  // health-check answers: before conntrack
   step("conntrack", conntrack_stage);

@@ -9,6 +9,7 @@
 namespace gauntlet {
 
 void parse_stage(Worker& w, Burst& b) noexcept;             // packet/parse_stage.cpp
+void handoff_stage(Worker& w, Burst& b) noexcept;           // pipeline/handoff.cpp
 void neighbour_stage(Worker& w, Burst& b) noexcept;         // neighbour/neighbour_stage.cpp
 void conntrack_stage(Worker& w, Burst& b) noexcept;         // conntrack/conntrack_stage.cpp
 void local_stage(Worker& w, Burst& b) noexcept;             // forward/local_stage.cpp

@@ -12,6 +12,7 @@ namespace gauntlet {
 // New layers are added here when they land.
 #define GAUNTLET_LAYERS(X)                         \
   X(parse, "parse", kBothDirections)               \
+  X(handoff, "handoff", kBothDirections)           \
   X(neighbour, "neighbour", kBothDirections)       \
   X(conntrack, "conntrack", kBothDirections)       \
   X(local, "local", kBothDirections)               \
@@ -96,6 +97,7 @@ constexpr std::string_view outcome_name(Outcome o) noexcept {
   X(malformed_icmp_header, parse, "malformed:icmp-header")                           \
   X(malformed_icmpv6_header, parse, "malformed:icmpv6-header")                       \
   X(l2_not_for_us, parse, "l2:not-for-us")                                           \
+  X(handoff_ring_full, handoff, "handoff:ring-full")                                 \
   X(arp_request_answered, neighbour, "neighbour:arp-request-answered")               \
   X(nd_solicitation_answered, neighbour, "neighbour:nd-solicitation-answered")       \
   X(neighbour_learned, neighbour, "neighbour:learned")                               \

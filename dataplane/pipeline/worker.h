@@ -22,6 +22,8 @@ namespace gauntlet {
 
 struct DropTap;  // pipeline/drop_tap.h
 
+class HandoffMesh;  // pipeline/handoff.h
+
 // A counter with one writer (its worker) and any number of relaxed readers: a plain add on
 // x86, no lock prefix, and no torn reads.
 struct Counter {
@@ -40,7 +42,7 @@ inline constexpr size_t kReasons = static_cast<size_t>(Reason::count);
 
 // Per-stage cycle accounting (--stage-cycles): the steps of run_pipeline by position, each
 // with the TSC cycles it took and the packets of the bursts it ran on.
-inline constexpr size_t kMaxTimedStages = 16;
+inline constexpr size_t kMaxTimedStages = 24;
 struct StageCounters {
   Counter cycles;
   Counter packets;
@@ -53,6 +55,10 @@ struct WorkerCounters {
   Counter tx[kPortCount];
   Counter tx_dropped[kPortCount];  // the port refused them (queue full)
   Counter records_lost;            // to_control ring full: trace/event lines lost
+  // Several workers (pipeline/handoff.h): packets this worker received but another owns,
+  // handed over; packets other workers handed to this one.
+  Counter handoff_sent;
+  Counter handoff_received;
   Counter flows_created;
   Counter flows_expired;
   // Occupancy gauges the live poll loop refreshes, so other threads never read the worker's
@@ -106,6 +112,9 @@ struct alignas(64) Worker {
   DropTap* drop_tap = nullptr;    // drop capture (pipeline/drop_tap.h); null: off
   WafFlows waf;                   // inspected flows (waf/waf_flows.h); sized from cfg.waf
   WafNote waf_notes[kBurstSize];  // what the WAF said of each packet of the burst (traces)
+
+  // Several workers: the rings to and from the others (pipeline/handoff.h); null with one.
+  HandoffMesh* handoff = nullptr;
 
   // Packets the pipeline decided to send, per port, with their dataplane time (replay
   // writes it as the pcap timestamp). The driver flushes them after each burst.

@@ -24,6 +24,7 @@
 #include "dataplane/control/web_view.h"
 #include "dataplane/lb/health_driver.h"
 #include "dataplane/pipeline/generation.h"
+#include "dataplane/pipeline/handoff.h"
 #include "dataplane/pipeline/stages.h"
 
 namespace gauntlet {
@@ -137,10 +138,19 @@ int worker_loop(void* arg) {
         c.sequence = ++sequence;
       }
       if (w.stage_cycles) count_io(w.counters.io_rx, rx_start, burst.count);
+      // Several workers: packets another worker owns go to it (pipeline/handoff.h).
+      if (w.handoff) steer_burst(w, burst, *w.handoff);
+      if (burst.count == 0) continue;
       run_pipeline(w, burst);
       const uint64_t tx_start = w.stage_cycles ? rte_rdtsc() : 0;
       flush_tx(w, s);
       if (w.stage_cycles) count_io(w.counters.io_tx, tx_start, burst.count);
+    }
+    // What the other workers handed over: a burst per loop at most, so their rings drain
+    // at the pace of this worker's own RX.
+    if (w.handoff && collect_handed(w, burst, *w.handoff) > 0) {
+      run_pipeline(w, burst);
+      flush_tx(w, s);
     }
     if (++idle % 256 == 0) {
       // Occupancy for readers on other threads (telemetry, metrics), who never read the
@@ -303,11 +313,16 @@ int run_live(const Config& cfg, const LiveOptions& options) {
   }
   std::vector<std::unique_ptr<Worker>> workers;
   std::vector<Worker*> all;
+  // Several workers: the NIC's hash (symmetric where the device takes our key) may still
+  // put a flow's two directions, or a DNAT'd or SNAT'd flow's reply, on different queues.
+  std::unique_ptr<HandoffMesh> handoff;
+  if (worker_count > 1) handoff = std::make_unique<HandoffMesh>(worker_count);
   std::vector<WorkerArgs> args(worker_count);
   for (unsigned i = 0; i < worker_count; ++i) {
     workers.push_back(std::make_unique<Worker>(static_cast<uint8_t>(i), cfg, worker_count));
     workers.back()->queue = static_cast<uint16_t>(i);
     workers.back()->pool = pool;
+    workers.back()->handoff = handoff.get();
     workers.back()->trace = trace != nullptr;
     workers.back()->stage_cycles = options.stage_cycles;
     if (drop_capture) drop_capture->attach(*workers.back());

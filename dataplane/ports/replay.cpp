@@ -12,7 +12,9 @@
 #include "dataplane/control/web_view.h"
 #include "dataplane/lb/health_driver.h"
 #include "dataplane/pipeline/generation.h"
+#include "dataplane/pipeline/handoff.h"
 #include "dataplane/pipeline/stages.h"
+#include "dataplane/ports/replay_round.h"
 
 namespace gauntlet {
 
@@ -72,7 +74,18 @@ struct Input {
 
 class Replay {
  public:
-  Replay(const Config& cfg, const ReplayOptions& o) : cfg_(cfg), options_(o), worker_(0, cfg, 1) {}
+  Replay(const Config& cfg, const ReplayOptions& o)
+      : cfg_(cfg),
+        options_(o),
+        count_(std::max<uint32_t>(1, o.workers)),
+        owned_(make_workers(cfg, count_)),
+        worker_(*owned_.front()) {
+    for (const auto& w : owned_) workers_.push_back(w.get());
+    if (count_ > 1) {
+      mesh_ = std::make_unique<HandoffMesh>(count_);
+      own_.resize(count_);
+    }
+  }
   // The pool's name is global in EAL: a second replay in the process (what-if) needs it free.
   ~Replay() { rte_mempool_free(pool_); }
 
@@ -81,13 +94,27 @@ class Replay {
  private:
   bool open_outputs();
   void process_burst();
-  void flush_tx();
+  void process_round();
+  void flush_tx(Worker& w);
   void health_step(uint64_t now);
 
   const Config& cfg_;
   const ReplayOptions& options_;
-  Worker worker_;
+  static std::vector<std::unique_ptr<Worker>> make_workers(const Config& cfg, uint32_t n) {
+    std::vector<std::unique_ptr<Worker>> v;
+    for (uint32_t i = 0; i < n; ++i)
+      v.push_back(std::make_unique<Worker>(static_cast<uint8_t>(i), cfg, n));
+    return v;
+  }
+
+  const uint32_t count_;  // workers
+  std::vector<std::unique_ptr<Worker>> owned_;
+  Worker& worker_;  // the only one, or the one that sends health probes
+  std::vector<Worker*> workers_;
+  std::unique_ptr<HandoffMesh> mesh_;
   Burst burst_;
+  std::vector<Burst> own_;  // several workers: what each received and owns, per round
+  Burst received_[2];       // a worker's round in input order; what was handed to it
   std::unique_ptr<Published> published_;
   std::unique_ptr<HealthDriver> health_;
   rte_mempool* pool_ = nullptr;
@@ -133,44 +160,57 @@ bool Replay::open_outputs() {
   return true;
 }
 
-void Replay::flush_tx() {
+void Replay::flush_tx(Worker& w) {
   for (uint8_t p = 0; p < kPortCount; ++p) {
-    for (uint16_t i = 0; i < worker_.tx_count[p]; ++i) {
-      rte_mbuf* m = worker_.tx[p][i];
+    for (uint16_t i = 0; i < w.tx_count[p]; ++i) {
+      rte_mbuf* m = w.tx[p][i];
       pcap_pkthdr h{};
-      h.ts.tv_sec = static_cast<time_t>(worker_.tx_time[p][i] / 1000000000u);
-      h.ts.tv_usec = static_cast<suseconds_t>((worker_.tx_time[p][i] % 1000000000u) / 1000u);
+      h.ts.tv_sec = static_cast<time_t>(w.tx_time[p][i] / 1000000000u);
+      h.ts.tv_usec = static_cast<suseconds_t>((w.tx_time[p][i] % 1000000000u) / 1000u);
       h.caplen = h.len = rte_pktmbuf_data_len(m);
       pcap_dump(reinterpret_cast<u_char*>(outputs_[p].get()), &h,
                 rte_pktmbuf_mtod(m, const u_char*));
       rte_pktmbuf_free(m);
     }
-    worker_.counters.tx[p].add(worker_.tx_count[p]);
-    worker_.tx_count[p] = 0;
+    w.counters.tx[p].add(w.tx_count[p]);
+    w.tx_count[p] = 0;
   }
+}
+
+// Several workers: each worker sees the generation and what the others learned in earlier
+// rounds, then the round runs (replay_round.h).
+void Replay::process_round() {
+  for (Worker* w : workers_) {
+    w->tables = published_->current();
+    apply_neighbour_updates(*w);
+  }
+  replay_round(burst_, workers_, *mesh_, own_, received_[1], received_[0]);
 }
 
 void Replay::process_burst() {
   if (burst_.count == 0) return;
-  run_pipeline(worker_, burst_);
+  if (count_ > 1)
+    process_round();
+  else
+    run_pipeline(worker_, burst_);
   burst_.count = 0;
-  flush_tx();
-  std::vector<Worker*> workers{&worker_};
-  drain_records(workers, trace_.get(), events_.get(), *worker_.tables, options_.observe,
+  for (Worker* w : workers_) flush_tx(*w);
+  drain_records(workers_, trace_.get(), events_.get(), *worker_.tables, options_.observe,
                 health_ ? &health_->monitor() : nullptr, SIZE_MAX, &stops_);
   if (drop_capture_) drop_capture_->drain();
   // Answers in this burst may finish probes: their follow-up segments and state changes.
-  if (health_) health_step(worker_.clock_ns);
+  uint64_t now = 0;
+  for (const Worker* w : workers_) now = std::max(now, w->clock_ns);
+  if (health_) health_step(now);
 }
 
 // Health checks on the pcap clock: the monitor runs to `now`, worker 0 sends what it asks
 // for through from_control (as in live mode), and a changed backend set is a new generation.
 void Replay::health_step(uint64_t now) {
-  std::vector<Worker*> workers{&worker_};
-  health_->step(now, workers, events_.get());
+  health_->step(now, workers_, events_.get());
   worker_.tables = published_->current();
   apply_neighbour_updates(worker_);
-  flush_tx();
+  flush_tx(worker_);
 }
 
 int Replay::run() {
@@ -200,20 +240,23 @@ int Replay::run() {
   if (!open_outputs()) return 1;
   published_ = std::make_unique<Published>(1);
   published_->publish(std::move(tables));
-  worker_.tables = published_->current();
-  worker_.pool = pool_;
+  for (Worker* w : workers_) {
+    w->tables = published_->current();
+    w->pool = pool_;
+    w->handoff = mesh_.get();
+  }
   health_ = std::make_unique<HealthDriver>(cfg_, *published_, nullptr);
   if (!health_->active()) health_.reset();
-  worker_.trace = !options_.trace_path.empty() || options_.observe;
+  for (Worker* w : workers_) w->trace = !options_.trace_path.empty() || options_.observe;
   if (!options_.drop_capture.path.empty()) {
     drop_capture_ = DropCapture::open(options_.drop_capture, error);
     if (!drop_capture_) {
       fmt::print(stderr, "gauntlet: {}\n", error);
       return 1;
     }
-    drop_capture_->attach(worker_);
+    for (Worker* w : workers_) drop_capture_->attach(*w);
   }
-  seed_neighbours(worker_, *worker_.tables);
+  for (Worker* w : workers_) seed_neighbours(*w, *w->tables);
 
   uint8_t burst_port = kNoPort;
   for (;;) {
@@ -261,7 +304,7 @@ int Replay::run() {
       return 1;
     }
   }
-  const Totals totals = sum_counters({&worker_}, *worker_.tables);
+  const Totals totals = sum_counters(workers_, *worker_.tables);
   std::string table = summary_table(totals);
   if (oversize_)
     table += fmt::format("replay: {} packets larger than {} bytes were skipped\n", oversize_,
@@ -294,6 +337,12 @@ std::string check_replay_inputs(const ReplayOptions& options) {
 }
 
 int run_replay(const Config& cfg, const ReplayOptions& options) {
+  if (options.workers > 1 && options.workers != cfg.workers) {
+    Config several = cfg;  // per-worker tables (WAF scratch) for that many workers
+    several.workers = options.workers;
+    Replay replay(several, options);
+    return replay.run();
+  }
   Replay replay(cfg, options);
   return replay.run();
 }

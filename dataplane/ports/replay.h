@@ -1,6 +1,7 @@
 // Replay mode: pcaps in, pcaps out, deterministically. Packets of the two input files
 // (one per port) are merged by timestamp (ties: outside first) and processed in that order
-// by one worker on the main lcore; the pcap time is the dataplane clock. Writes
+// by one worker on the main lcore (or, with --workers N, by N workers in turn: see
+// ReplayOptions::workers); the pcap time is the dataplane clock. Writes
 // <out>/outside.pcap, <out>/inside.pcap, <out>/events.jsonl, <out>/summary.{txt,json}.
 #pragma once
 
@@ -19,6 +20,10 @@ struct ReplayOptions {
   DropCaptureOptions drop_capture;  // path empty: no capture
   TraceObserver observe;            // sees each packet's trace record (explain, what-if)
   bool print_summary = true;        // also print the summary to standard output
+  // Workers (--workers): 1 runs the pipeline on one worker; more split the flows between
+  // that many, each packet received by one (a NIC-like hash) and handed to its owner
+  // (pipeline/steering.h, handoff.h). All run in turn on the main lcore: deterministic.
+  uint32_t workers = 1;
 };
 
 // Checks the inputs can be read before EAL starts; returns an error line or "".

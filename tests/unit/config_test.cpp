@@ -807,5 +807,29 @@ TEST_F(ConfigTest, MoreStaticNeighboursThanCapacityIsAnError) {
               ElementsAre(at(22, 5, "more static neighbours (17) than neighbour_capacity (16)")));
 }
 
+// Each worker owns a slice of the SNAT ports: fewer ports than workers is refused.
+TEST(ConfigSnatWorkers, FewerSnatPortsThanWorkersIsAnError) {
+  const auto dir =
+      fs::temp_directory_path() / ("gauntlet-config-snat-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string path = (dir / "c.yaml").string();
+  auto errors_for = [&](int workers) {
+    std::ofstream(path) << "workers: " << workers << "\n"
+                        << kPorts << "snat: { address: 198.51.100.2, from: [10.0.0.0/24], "
+                        << "ports: 2000-2002 }\n";
+    std::vector<ConfigError> errors;
+    const bool loaded = load_config(path, errors).has_value();
+    std::vector<std::string> out;
+    for (const ConfigError& e : errors) out.push_back(e.message);
+    EXPECT_EQ(loaded, out.empty());
+    return out;
+  };
+  EXPECT_THAT(errors_for(3), IsEmpty());
+  EXPECT_THAT(errors_for(4),
+              ElementsAre("snat ports 2000-2002 are 3 ports, fewer than workers (4): each worker "
+                          "needs a slice of its own"));
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace gauntlet
