@@ -12,15 +12,16 @@
 # spread over both of its servers (Maglev within the pool), and an 8 MiB body arrives with
 # its sha256 over HTTP and over HTTPS. Requests that match no route (an unknown Host, a
 # *.site.com path outside /static/, an unknown SNI) are reset, reach no server, and each
-# leaves a stop event naming the VIP and the client's port. Then wrk (1 thread, 4 keep-alive
+# leaves a proxy:no-route stop event naming the VIP and the client's port. Then wrk (1 thread, 4 keep-alive
 # connections, 10 s) through the spliced path: only 2xx, no socket errors, and the pool's
 # log holds as many requests as wrk counted. Skipped only when the binary has no l7-route
 # mode yet.
 set -euo pipefail
 if [ -z "${GL_TOPOLOGY:-}" ]; then
   # Checked before the namespaces are built: what this test alone needs.
-  if [ -f "$1" ] && ! grep -aq 'l7-route' "$1"; then
-    echo "e2e: skipped: this gauntlet has no l7-route mode (services: mode: l7-route)"
+  # The proxy stage's vocabulary (proxy:spliced) is in the binary once the stage is.
+  if [ -f "$1" ] && ! grep -aq 'proxy:spliced' "$1"; then
+    echo "e2e: skipped: this gauntlet has no l7-route proxy stage (services: mode: l7-route)"
     exit 77
   fi
   for tool in nginx openssl sha256sum; do
@@ -162,8 +163,8 @@ gauntlet_stop
 ! grep -Eq 'host=(other\.example|www\.site\.com "GET /private/)|sni=unknown\.example\.org' "$POOL_DIR/access.log" ||
   fail "a server saw a request that matched no route: $(grep -E 'other\.example|/private/|unknown\.example' "$POOL_DIR/access.log")"
 for cport in 41001 41002 41003; do
-  n=$(events_count "$GL_DIR/events.jsonl" event=stop src=$CLIENT dst=$VIP sport=$cport)
-  [ "$n" -ge 1 ] || fail "no stop event for the unrouted connection from port $cport"
+  n=$(events_count "$GL_DIR/events.jsonl" event=stop layer=proxy reason=proxy:no-route src=$CLIENT dst=$VIP sport=$cport)
+  [ "$n" -ge 1 ] || fail "no proxy:no-route event for the connection from port $cport"
   log "event for port $cport: $(grep -m1 "\"sport\":$cport," "$GL_DIR/events.jsonl")"
 done
 log "pass: routes by Host, path and SNI; no route reset with events; wrk $requests requests, all 2xx, $rps requests/s (wrk -t1 -c4 -d10s) ($(elapsed) s)"
