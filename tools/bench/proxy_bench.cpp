@@ -183,6 +183,7 @@ struct Harness {
   std::deque<std::vector<uint8_t>> queue[kKinds];
   std::vector<double> burst_ns[kKinds];  // each burst's run_pipeline time per packet
   std::vector<Conn> conns;
+  bool l7 = false;  // the connections being opened are to the l7-route VIP
   std::unordered_map<uint64_t, size_t> by_client;  // client address:port -> conn
   struct Leg {
     uint32_t isn, next;  // the backend's ISN; the next byte it expects
@@ -237,7 +238,9 @@ struct Harness {
       auto it = by_client.find(key(s.dst, s.dport));
       if (it == by_client.end()) die("gauntlet sent a segment to an unknown client");
       Conn& c = conns[it->second];
-      if (s.flags & kRst) die("gauntlet reset client connection " + std::to_string(it->second));
+      if (s.flags & kRst)
+        die(std::string(l7 ? "l7-route" : "L4") + ": gauntlet reset client connection " +
+            std::to_string(it->second));
       if (s.ts) c.client.tsecr = s.tsval;
       if ((s.flags & (kSyn | kAck)) == (kSyn | kAck) && !c.opened) {
         c.opened = true;
@@ -288,7 +291,8 @@ struct Harness {
   }
 
   // Opens `n` connections to `vip` from clients numbered from `first`; returns the cycles.
-  uint64_t open(const uint8_t vip[4], size_t first, size_t n) {
+  uint64_t open(const uint8_t vip[4], size_t first, size_t n, bool l7_mode) {
+    l7 = l7_mode;
     for (size_t i = first; i < first + n; ++i) {
       Conn c;
       const uint8_t client[4] = {203, uint8_t(i >> 16), uint8_t(i >> 8), uint8_t(i)};
@@ -310,6 +314,10 @@ struct Harness {
         burst.push_back(&queue[k][j]);
       const uint8_t port = k == kBackendSynAck || k == kBackendAck ? 1 : 0;
       const uint64_t t = send(burst, port);
+      // The mode at work: gauntlet answers the SYN itself (l7-route) or forwards it (DNAT).
+      if (k == kClientSyn && w.tx_count[l7 ? 0 : 1] != burst.size())
+        die(l7 ? "l7-route: a client's SYN got no SYN-ACK from gauntlet (is the proxy stage in?)"
+               : "L4: a client's SYN did not reach a backend");
       burst_ns[k].push_back(ns(t, burst.size()));
       total += t;
       queue[k].erase(queue[k].begin(), queue[k].begin() + long(burst.size()));
@@ -382,7 +390,7 @@ int main(int argc, char** argv) {
   for (uint32_t r = 0; r < open_rounds; ++r)
     for (int m = 0; m < kModes; ++m) {
       if (r == 0) first_conn[m] = h.conns.size();
-      h.open(vips[m], h.conns.size(), connections);
+      h.open(vips[m], h.conns.size(), connections, m == kL7);
       for (int k = 0; k < kKinds; ++k) {
         kind_ns[m][k].insert(kind_ns[m][k].end(), h.burst_ns[k].begin(), h.burst_ns[k].end());
         h.burst_ns[k].clear();
@@ -415,6 +423,16 @@ int main(int argc, char** argv) {
           if (w.tx_count[out] != burst.size() || w.tx_count[1 - out] != 0)
             die(std::string(kModeNames[m]) + ": an established ACK did not leave through the " +
                 (out == 1 ? "inside" : "outside") + " port");
+          // The first round checks what the other end gets: the backend sees its own sequence
+          // space acknowledged, the client its own (spliced: translated; DNAT: untouched).
+          for (uint16_t j = 0; r == 0 && j < w.tx_count[out]; ++j) {
+            Segment got;
+            const Conn& c = h.conns[first_conn[m] + first + j];
+            if (!read_segment(w.tx[out][j], got) ||
+                (d == 0 ? got.ack != c.backend.seq : got.seq != c.client.ack))
+              die(std::string(kModeNames[m]) + ": an established ACK arrived with the " +
+                  (d == 0 ? "backend's" : "client's") + " sequence space wrong");
+          }
           h.flush();
         }
         est_ns[m][d].push_back(ns(cycles, connections));
