@@ -1,6 +1,10 @@
 #include "dataplane/proxy/route_table.h"
 
+#include <fmt/format.h>
 #include <random>
+
+#include "dataplane/control/tables.h"
+#include "dataplane/proxy/proxy_note.h"
 
 namespace gauntlet {
 
@@ -55,6 +59,29 @@ RouteMatch match_route(const ProxyVip& vip, const RouteRequest& r) noexcept {
   for (size_t i = 0; i < vip.routes.size(); ++i)
     if (route_matches(vip.routes[i], r)) return {vip.routes[i].service, static_cast<uint16_t>(i)};
   return {vip.default_service, kDefaultRoute};
+}
+
+std::string proxy_trace_json(const ProxyNote& n, const Tables& t) {
+  if (n.vip_service >= t.services.size()) return "";
+  std::string s = fmt::format(R"(,"proxy":{{"vip":"{}")", t.services[n.vip_service].name);
+  const ProxyVip* vip = t.proxy.vip(n.vip_service);
+  if (n.bound && vip) {
+    std::string route = "default";
+    if (n.route < vip->routes.size()) {
+      const ProxyRoute& r = vip->routes[n.route];
+      route = fmt::format("{} {}{}", r.tls ? "sni" : "host", r.wildcard ? "*" : "",
+                          r.name.empty() ? "any" : r.name);
+      if (!r.path.empty()) route += " path " + r.path;
+    }
+    s += fmt::format(R"(,"route":"{}")", route);
+    if (n.service < t.services.size() && n.backend < t.services[n.service].backends.size()) {
+      const CompiledService& svc = t.services[n.service];
+      const BackendConfig& b = svc.backends[n.backend];
+      s += fmt::format(R"(,"service":"{}","backend":"{}:{}","seq_offset":{})", svc.name,
+                       format_ip(b.address, b.version), b.port, n.seq_delta);
+    }
+  }
+  return s + "}";
 }
 
 ProxyTables build_proxy_tables(const Config& cfg) {

@@ -64,6 +64,13 @@ struct ProxyTables {
   }
 };
 
+class Tables;
+struct ProxyNote;
+// Control core: the trace/event JSON member for what the proxy did (",\"proxy\":{...}"):
+// the VIP's service, the route that matched ("sni api.site.com", "host *.site.com path
+// /static/", "default"), the chosen service and backend, and the splice's sequence offset.
+std::string proxy_trace_json(const ProxyNote& note, const Tables& t);
+
 // Control core. Service names resolve to indexes of cfg.services (validated by the config).
 // The cookie key is cfg.proxy's secret, or one random key per process.
 ProxyTables build_proxy_tables(const Config& cfg);
