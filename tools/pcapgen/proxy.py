@@ -15,7 +15,8 @@ import struct
 from gen_pcaps import *  # noqa: F401,F403
 
 SECRET = bytes(range(16))  # proxy.cookie_secret: 000102030405060708090a0b0c0d0e0f
-VIP = "198.51.100.20"
+VIP = "198.51.100.20"  # the golden cases' site (their own config.yaml)
+DEMO_SITE_VIP = "198.51.100.14"  # rules/gauntlet.yaml's site (.20 is an ARP neighbour there)
 API, MAIN, STATIC = (POD11_IP, POD11_MAC, 8080), (POD10_IP, POD10_MAC, 8080), (POD12_IP, POD12_MAC, 80)
 M64 = (1 << 64) - 1
 COOKIE_MSS = [536, 1300, 1440, 1460]
@@ -114,8 +115,9 @@ class Proxied:
     """One client connection through the VIP and its backend leg."""
 
     def __init__(self, s, sport, isn, backend, dport=443, client=CLIENT_A, ts=True,
-                 backend_isn=0x50000000):
+                 backend_isn=0x50000000, vip=VIP):
         self.s, self.sport, self.isn, self.dport, self.client = s, sport, isn, dport, client
+        self.vip = vip
         self.bip, self.bmac, self.bport = backend
         self.ts, self.bisn = ts, backend_isn
         self.ctv, self.btv = 1000, 777000  # client's and backend's TSvals
@@ -130,7 +132,7 @@ class Proxied:
         return o + [("NOP", None), ("WScale", 7)]
 
     def c(self, flags, data=b"", seq=None, ack=None, opts=None):
-        ip = IP(src=self.client, dst=VIP, ttl=64, flags="DF", id=0)
+        ip = IP(src=self.client, dst=self.vip, ttl=64, flags="DF", id=0)
         o = list(opts or [])
         if self.ts and "S" not in flags:
             o = [("NOP", None), ("NOP", None), ("Timestamp", (self.ctv, self.our_tv))] + o
@@ -143,9 +145,9 @@ class Proxied:
     def handshake(self):
         now = story_ns(self.s)
         self.our_tv = (now // 10**6) & 0xffffffff
-        self.ck = cookie(self.client, self.sport, VIP, self.dport, self.isn, 1460, 7, True,
+        self.ck = cookie(self.client, self.sport, self.vip, self.dport, self.isn, 1460, 7, True,
                          self.ts, now)
-        ip = IP(src=self.client, dst=VIP, ttl=64, flags="DF", id=0)
+        ip = IP(src=self.client, dst=self.vip, ttl=64, flags="DF", id=0)
         self.s.add(out(from_internet(ip / TCP(sport=self.sport, dport=self.dport, flags="S",
                                               seq=self.isn, window=64240,
                                               options=self.syn_opts()))))
@@ -283,6 +285,27 @@ def case_proxy_bad_input():
     late = Proxied(s, 44005, 0x44490000, MAIN, dport=80, ts=False).handshake()  # noqa: F841
     return s.items
 
+
+def demo_proxy():
+    """The demo's proxy part (rules/gauntlet.yaml's site VIP, DEMO_SITE_VIP): HTTP by Host to the api pool,
+    TLS by SNI to the main pool, and a Host no route names (reset). No timestamps, so the
+    cookies depend only on the 64-second counter (the demo starts on a counter boundary and
+    lasts well under a minute): the same wherever in the demo these packets land."""
+    s = Story()
+    vip = DEMO_SITE_VIP
+    a = Proxied(s, 46000, 0x46000000, API, dport=80, client="203.0.113.40", ts=False, vip=vip)
+    a.handshake().send(http("api.site.com", "/v1/users")).accept()
+    a.respond(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").client_ack().close()
+    m = Proxied(s, 46001, 0x46100000, MAIN, client="203.0.113.41", ts=False, vip=vip)
+    m.handshake()
+    m.send(client_hello("site.com")).accept().respond(b"\x16\x03\x03\x00\x02hi")
+    nope = Proxied(s, 46002, 0x46200000, MAIN, dport=80, client="203.0.113.42", ts=False,
+                   vip=vip)
+    nope.handshake().send(http("www.example.org"))
+    return s.items
+
+
+DEMO_PARTS = [demo_proxy]
 
 CASES = {
     "proxy-sni-route": case_proxy_sni_route,
