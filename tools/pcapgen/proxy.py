@@ -286,6 +286,34 @@ def case_proxy_bad_input():
     return s.items
 
 
+def case_proxy_long_transfer():
+    """A spliced download of 10 segments: the 4th is lost, the client SACKs the rest (edges in
+    the cookie's space, translated into the backend's), the backend retransmits it, the
+    client acknowledges everything; the client also retransmits its ClientHello (bytes
+    gauntlet held and replayed), which passes to the backend as a duplicate."""
+    s = Story()
+    c = Proxied(s, 45000, 0x55550000, API, backend_isn=0xffffe000).handshake()
+    hello = client_hello("api.site.com")
+    c.send(hello).accept()
+    seg, base = 1000, c.received
+    for k in range(10):
+        c.btv += 1
+        if k != 3:
+            s.add(c.b("PA", bytes([65 + k]) * seg, seq=(c.bisn + 1 + base + k * seg)))
+    c.received = base + 3 * seg
+    left = (c.ck + 1 + base + 4 * seg) & 0xffffffff
+    right = (c.ck + 1 + base + 10 * seg) & 0xffffffff
+    c.client_ack(sack=(left, right))
+    c.ctv += 1
+    s.add(c.c("PA", hello, seq=c.isn + 1))  # the ClientHello again
+    c.btv += 1
+    s.add(c.b("PA", bytes([65 + 3]) * seg, seq=(c.bisn + 1 + base + 3 * seg)))
+    c.received = base + 10 * seg
+    c.client_ack()
+    c.close()
+    return s.items
+
+
 def demo_proxy():
     """The demo's proxy part (rules/gauntlet.yaml's site VIP, DEMO_SITE_VIP): HTTP by Host to the api pool,
     TLS by SNI to the main pool, and a Host no route names (reset). No timestamps, so the
@@ -312,4 +340,5 @@ CASES = {
     "proxy-http-route": case_proxy_http_route,
     "proxy-syn-flood": case_proxy_syn_flood,
     "proxy-bad-input": case_proxy_bad_input,
+    "proxy-long-transfer": case_proxy_long_transfer,
 }
