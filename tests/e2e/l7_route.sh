@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The l7-route proxy with real clients and servers. VIP 198.51.100.20 (ports 80 and 443,
 # mode l7-route, no default service) routes by HTTP Host and path and by TLS SNI to nginx
-# pools in the pods namespace (tools/nginx_pool.sh; each answer names its pool and server):
+# pools in the pods namespace (tools/nginx_pool.sh; each answer names its pool and server;
+# the services are e2e-site, e2e-api, ... beside the shipped config's own site VIP):
 #   Host api.site.com                -> site-api       10.0.0.11:8081
 #   Host *.site.com, path /static/   -> site-static    10.0.0.12:8082
 #   Host site.com                    -> site-main      10.0.0.10:8081, 10.0.0.12:8081
@@ -37,34 +38,34 @@ POOL_DIR="$GL_DIR/nginx"
 
 # The live config plus the VIP, a firewall rule for it, and its pools.
 awk -v vip="$VIP" '
-  /id: web-vip,/ { print "    - { id: site-vip, action: allow, proto: tcp, dst: " vip "/32 }" }
+  /id: web-vip,/ { print "    - { id: e2e-site-vip, action: allow, proto: tcp, dst: " vip "/32 }" }
   { print }
   /^services:/ {
-    print "  - name: site"
+    print "  - name: e2e-site"
     print "    vip: " vip
     print "    ports: [80, 443]"
     print "    protocol: tcp"
     print "    mode: l7-route"
     print "    routes:"
-    print "      - { sni: api.site.com, service: site-api-tls }"
-    print "      - { sni: site.com, service: site-main-tls }"
-    print "      - { host: api.site.com, service: site-api }"
-    print "      - { host: \"*.site.com\", path: /static/, service: site-static }"
-    print "      - { host: site.com, service: site-main }"
+    print "      - { sni: api.site.com, service: e2e-api-tls }"
+    print "      - { sni: site.com, service: e2e-main-tls }"
+    print "      - { host: api.site.com, service: e2e-api }"
+    print "      - { host: \"*.site.com\", path: /static/, service: e2e-static }"
+    print "      - { host: site.com, service: e2e-main }"
     print "    l7_wait: { bytes: 8192, ms: 3000 }"
-    print "  - name: site-api"
+    print "  - name: e2e-api"
     print "    backends: [{ address: 10.0.0.11, port: 8081 }]"
-    print "  - name: site-api-tls"
+    print "  - name: e2e-api-tls"
     print "    backends: [{ address: 10.0.0.11, port: 8444 }]"
-    print "  - name: site-static"
+    print "  - name: e2e-static"
     print "    backends: [{ address: 10.0.0.12, port: 8082 }]"
-    print "  - name: site-main"
+    print "  - name: e2e-main"
     print "    backends: [{ address: 10.0.0.10, port: 8081 }, { address: 10.0.0.12, port: 8081 }]"
-    print "  - name: site-main-tls"
+    print "  - name: e2e-main-tls"
     print "    backends: [{ address: 10.0.0.10, port: 8444 }, { address: 10.0.0.12, port: 8444 }]"
   }
 ' "$GL_CONFIG" >"$GL_DIR/l7.yaml"
-grep -q "id: site-vip" "$GL_DIR/l7.yaml" && grep -q "mode: l7-route" "$GL_DIR/l7.yaml" ||
+grep -q "id: e2e-site-vip" "$GL_DIR/l7.yaml" && grep -q "mode: l7-route" "$GL_DIR/l7.yaml" ||
   fail "could not add the l7-route service to the live config"
 "$bin" --config "$GL_DIR/l7.yaml" --check >"$GL_DIR/check.out" 2>&1 ||
   fail "gauntlet refuses the l7-route config: $(cat "$GL_DIR/check.out")"
