@@ -965,7 +965,9 @@ def load_area_cases():
             if name in CASES:
                 raise SystemExit("gen_pcaps: case %s defined twice (%s)" % (name, fname))
             CASES[name] = fn
-        DEMO_PARTS.extend(getattr(module, "DEMO_PARTS", []))
+        parts = getattr(module, "DEMO_PARTS", [])
+        if parts is not DEMO_PARTS:  # a module without its own has ours, through import *
+            DEMO_PARTS.extend(parts)
 
 
 load_area_cases()

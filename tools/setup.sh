@@ -18,6 +18,7 @@ packages=(
   libcpp-httplib-dev        # the Prometheus endpoint
   libclang-rt-14-dev llvm   # libFuzzer and clang's sanitizer runtimes; llvm-symbolizer
   curl wrk iputils-ping iputils-arping
+  nginx-light openssl   # e2e l7-route: HTTPS pools with certificates made at test time
   nodejs chromium   # the web view's browser test (playwright-core from npm drives chromium)
   libmodsecurity3 libmodsecurity-dev modsecurity-crs   # WAF baseline: tools/waf/modsec_eval
   netsniff-ng nftables   # tools/bench/kernel_compare.sh: trafgen, the kernel's NAT gateway;

@@ -192,7 +192,7 @@ void conntrack_stage(Worker& w, Burst& b) noexcept {
     PacketContext& c = b.ctx[i];
     w.clock_ns = std::max(w.clock_ns, c.time_ns);
     const ParsedPacket& p = c.parsed;
-    if (c.final || p.ip_version == 0) continue;
+    if (c.final || p.ip_version == 0 || c.tracking == Tracking::proxied) continue;
     if (tracked_proto(p) && p.has(kParseLaterFragment)) {
       fragment[i] = true;  // carries no ports: found through its first fragment, below
       continue;

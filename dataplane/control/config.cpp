@@ -12,6 +12,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "dataplane/control/config_reader.h"
+#include "dataplane/control/proxy_config.h"
 #include "dataplane/control/waf_config.h"
 
 namespace gauntlet {
@@ -182,7 +183,8 @@ void load_root(Loader& in, const YAML::Node& root, Config& cfg) {
   in.check_map(
       root, "the config",
       {"workers", "neighbour_capacity", "mbufs", "ports", "routes", "neighbours", "max_rules",
-       "firewall", "allowlist", "conntrack", "snat", "services", "waf", "metrics", "events"});
+       "firewall", "allowlist", "conntrack", "snat", "services", "waf", "metrics", "events",
+       "proxy"});
   if (root["workers"])
     if (auto n = in.number<uint32_t>(root["workers"], "workers", 1, 64)) cfg.workers = *n;
   if (root["neighbour_capacity"])
@@ -222,6 +224,7 @@ void load_root(Loader& in, const YAML::Node& root, Config& cfg) {
   if (root["services"]) load_services(in, root["services"], cfg);
   load_operations(in, root, cfg);
   if (root["waf"]) load_waf(in, root["waf"], cfg);
+  if (root["proxy"]) load_proxy(in, root["proxy"], cfg);
 }
 
 void at(std::vector<ConfigError>& errors, const SourceMark& m, std::string message) {

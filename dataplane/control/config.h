@@ -2,6 +2,7 @@
 // validated as a whole before anything is built. Control core only.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -116,6 +117,35 @@ constexpr const char* forwarding_name(Forwarding f) noexcept {
   return f == Forwarding::dnat ? "dnat" : "dsr-ipip";
 }
 
+// Reverse proxy (proxy_config.cpp). One route of an l7-route service: a TLS server name
+// (sni) or an HTTP Host (host, optionally with a path prefix), exact or "*.suffix", lower case.
+struct ProxyRouteConfig {
+  std::string sni, host, path;
+  std::string service;  // the target service's name
+  SourceMark mark;
+};
+
+// A service's proxy settings. l4: today's DNAT. l7_route: gauntlet answers the handshake
+// (SYN cookie) and binds a backend of a routed service once the first bytes name it.
+struct ServiceProxyConfig {
+  enum class Mode : uint8_t { l4, l7_route };
+  Mode mode = Mode::l4;
+  bool pool_only = false;  // no vip/ports: reachable only through another service's routes
+  std::vector<ProxyRouteConfig> routes;
+  std::string default_service;       // empty: no match is reset
+  uint32_t wait_bytes = 8192;        // first data buffered until a route decides
+  uint64_t wait_ns = 3000000000ull;  // from the handshake to the route decision
+};
+
+// The proxy: section: per-worker proxied flows, the SYN cookie key, the backend's deadline.
+struct ProxyConfig {
+  uint32_t flows = 1024;
+  bool secret_set = false;
+  std::array<uint8_t, 16> cookie_secret{};  // 32 hex digits; unset: random at start
+  uint64_t connect_ns = 3000000000ull;      // a backend's SYN-ACK must come by then
+  SourceMark mark;
+};
+
 // A Service: a virtual IP whose ports are spread over backends by Maglev.
 struct ServiceConfig {
   std::string name;
@@ -131,6 +161,7 @@ struct ServiceConfig {
   // service that checks names the same range; it may not overlap SNAT's ports).
   uint16_t probe_port_lo = 0, probe_port_hi = 0;  // 0: no backend is checked
   ServiceWafConfig waf;  // stream inspection of the service's client -> server bytes
+  ServiceProxyConfig proxy;
   SourceMark mark;
 };
 
@@ -180,6 +211,7 @@ struct Config {
   SnatConfig snat;
   std::vector<ServiceConfig> services;
   WafConfig waf;
+  ProxyConfig proxy;                  // l7-route services (proxy_config.cpp)
   MetricsConfig metrics;              // Prometheus endpoint (ops_config.cpp)
   EventsConfig events;                // event log rate limit (ops_config.cpp)
   std::vector<std::string> warnings;  // "file:line:col: warning: ..." (shadowed rules)

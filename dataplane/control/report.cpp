@@ -153,6 +153,7 @@ void append_decision(std::string& s, const Record& r, const Tables& t, const Ste
       s += "}";
     }
   }
+  if (r.has_proxy && r.generation == t.generation) s += proxy_trace_json(r.proxy, t);
   if (r.has_nat)
     fmt::format_to(std::back_inserter(s), R"(,"nat":{{"internal":"{}:{}","external":"{}:{}"}})",
                    format_ip(r.nat_internal, 4), r.nat_internal_port, format_ip(r.nat_external, 4),

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "dataplane/control/config_reader.h"
+#include "dataplane/control/proxy_config.h"
 #include "dataplane/control/service_waf_config.h"
 #include "dataplane/lb/maglev_table.h"
 
@@ -209,12 +210,18 @@ bool load_forwarding(Loader& in, const YAML::Node& node, ServiceConfig& svc, con
 void load_service(Loader& in, const YAML::Node& node, Config& cfg) {
   if (!in.check_map(node, "a service",
                     {"name", "vip", "ports", "protocol", "table_size", "backends", "health", "waf",
-                     "forwarding"}))
+                     "forwarding", "mode", "routes", "default", "l7_wait"}))
     return;
   ServiceConfig svc;
   svc.mark = in.mark(node);
-  if (!node["name"] || !node["vip"] || !node["ports"] || !node["backends"]) {
-    in.error(node, "a service needs name, vip, ports and backends");
+  // Without vip and ports a service is a pool other services' routes (proxy) lead to.
+  svc.proxy.pool_only = !node["vip"] && !node["ports"];
+  const bool l7 = node["mode"] && node["mode"].IsScalar() && node["mode"].Scalar() == "l7-route";
+  if (!node["name"] || (!svc.proxy.pool_only && (!node["vip"] || !node["ports"])) ||
+      (!node["backends"] && !l7)) {
+    in.error(node,
+             "a service needs name, vip, ports and backends (a pool reached by routes: "
+             "name and backends; an l7-route service: no backends)");
     return;
   }
   bool ok = true;
@@ -222,7 +229,9 @@ void load_service(Loader& in, const YAML::Node& node, Config& cfg) {
     svc.name = *n;
   else
     ok = false;
-  if (auto v = in.scalar(node["vip"], "vip")) {
+  if (svc.proxy.pool_only) {
+    if (l7) in.error(node, "an l7-route service needs a vip and ports"), ok = false;
+  } else if (auto v = in.scalar(node["vip"], "vip")) {
     svc.version = parse_ip(*v, svc.vip);
     if (svc.version == 0)
       in.error(node["vip"], fmt::format("vip '{}' is not an IP address", *v)), ok = false;
@@ -237,7 +246,9 @@ void load_service(Loader& in, const YAML::Node& node, Config& cfg) {
       in.error(node["protocol"], "protocol must be tcp or udp"), ok = false;
   }
   const YAML::Node& ports = node["ports"];
-  if (!ports.IsSequence() || ports.size() == 0) {
+  if (svc.proxy.pool_only) {
+    // a pool: no ports of its own
+  } else if (!ports.IsSequence() || ports.size() == 0) {
     in.error(ports, "ports must be a non-empty list of port numbers");
     ok = false;
   } else {
@@ -266,7 +277,10 @@ void load_service(Loader& in, const YAML::Node& node, Config& cfg) {
       ok = false;
   }
   const YAML::Node& backends = node["backends"];
-  if (!backends.IsSequence() || backends.size() == 0) {
+  ok = load_service_proxy(in, node, svc) && ok;
+  if (l7) {
+    // its routes lead to other services' backends (load_service_proxy)
+  } else if (!backends.IsSequence() || backends.size() == 0) {
     in.error(backends, "backends must be a non-empty list");
     ok = false;
   } else {
@@ -340,6 +354,7 @@ void load_services(Loader& in, const YAML::Node& node, Config& cfg) {
   for (const auto& s : node) load_service(in, s, cfg);
   check_probe_ports(in, cfg);
   check_service_waf(in, cfg.services);
+  check_proxy_routes(in, cfg);
   // A VIP:port:protocol belongs to one service.
   std::set<std::tuple<std::array<uint8_t, 16>, uint16_t, uint8_t>> taken;
   std::set<std::string> names;

@@ -183,8 +183,8 @@ std::unique_ptr<Tables> build_tables(const Config& cfg, uint64_t generation,
       t->probe_port_lo = svc.probe_port_lo;
       t->probe_port_hi = svc.probe_port_hi;
     }
-    // The VIP is answered for (ARP/ND) on the outside port.
-    if (t->owner_of(svc.vip, svc.version) == kNoPort) {
+    // The VIP is answered for (ARP/ND) on the outside port; a pool (proxy) has none.
+    if (svc.version != 0 && t->owner_of(svc.vip, svc.version) == kNoPort) {
       if (t->owned_count == kMaxOwnedAddresses) {
         error = fmt::format("more than {} owned addresses", kMaxOwnedAddresses);
         return nullptr;
@@ -192,6 +192,7 @@ std::unique_ptr<Tables> build_tables(const Config& cfg, uint64_t generation,
       t->owned[t->owned_count++] = {svc.vip, svc.version, static_cast<uint8_t>(PortRole::outside)};
     }
   }
+  t->proxy = build_proxy_tables(cfg);
   const AclList* lists[2] = {&cfg.firewall, &cfg.allowlist};
   for (int d = 0; d < 2; ++d) {
     CompiledAcl& acl = t->acl[d];

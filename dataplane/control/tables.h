@@ -11,6 +11,7 @@
 #include "dataplane/acl/classifier.h"
 #include "dataplane/control/config.h"
 #include "dataplane/lb/maglev_table.h"
+#include "dataplane/proxy/route_table.h"
 #include "dataplane/waf/waf_engine.h"
 #include "dataplane/waf/waf_flows.h"
 
@@ -94,6 +95,7 @@ class Tables {
   rte_lpm6* lpm6 = nullptr;
   CompiledAcl acl[2];  // by Direction: ingress firewall, egress allow-list
   std::vector<CompiledService> services;
+  ProxyTables proxy;          // l7-route VIPs: routes by service index, cookie key
   ConntrackConfig conntrack;  // policy and timeouts
   SnatConfig snat;            // the NAT gateway (snat.enabled)
   // Answers to the inside address on these TCP ports are health-probe answers (0: none).

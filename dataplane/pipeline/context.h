@@ -7,6 +7,7 @@
 #include "dataplane/control/config.h"
 #include "dataplane/packet/parse.h"
 #include "dataplane/pipeline/vocabulary.h"
+#include "dataplane/proxy/proxy_note.h"
 
 struct rte_mbuf;
 
@@ -22,6 +23,7 @@ enum class Tracking : uint8_t {
   tracked,    // belongs to a flow; `flow` and `flow_dir` are set
   related,    // an ICMP error about a flow (`flow` set; the quoted packet is its)
   untracked,  // conntrack does not follow it (later fragments, other protocols)
+  proxied,    // a spliced segment of an l7-route VIP's flow (proxy layer): only routed on
 };
 
 inline constexpr uint16_t kBurstSize = 32;
@@ -58,6 +60,7 @@ struct PacketContext {
   uint32_t backend = 0;
   uint32_t lb_slot = 0;
   const WafNote* waf = nullptr;  // the WAF looked at it: what it found (trace/event fields)
+  ProxyNote proxy;               // the proxy layer handled it (route, backend, seq offset)
   // Packets a stage built besides this one, sent right after it through companion_port, in
   // the order of their list (`next` links): the RST a WAF-blocked flow's backend gets, the
   // fragments after the first. The mbufs are the runner's to send or free.
@@ -96,6 +99,7 @@ struct PacketContext {
     flow_judged = false;
     service = kNoService;
     waf = nullptr;
+    proxy.set = false;
     companion = nullptr;
     encapsulated = false;
   }

@@ -34,6 +34,8 @@ void fill_record(Record& r, RecordKind kind, const PacketContext& c, uint32_t fr
   r.has_waf = c.waf != nullptr;
   if (r.has_waf) r.waf = *c.waf;
   r.has_flow = c.flow != nullptr;
+  r.has_proxy = c.proxy.set;
+  if (r.has_proxy) r.proxy = c.proxy;
   if (c.service != kNoService) {
     r.has_lb = r.has_lb_slot = true;
     r.lb_service = c.service;
@@ -170,10 +172,12 @@ void run_pipeline(Worker& w, Burst& b) noexcept {
   step("parse", parse_stage);
   step("handoff", handoff_stage);  // packets another worker owns, whose ring was full
   step("neighbour", neighbour_stage);
+  step("proxy", proxy_stage);  // l7-route flows: cookies checked, first bytes, splicing
   step("probe_answer", probe_answer_stage);  // health-check answers: before conntrack
   step("conntrack", conntrack_stage);
   step("local", local_stage);
   step("firewall", firewall_stage);
+  step("proxy_syn", proxy_syn_stage);  // an allowed SYN to an l7-route VIP: SYN cookie
   step("lb", lb_stage);
   step("ttl", ttl_stage);
   step("conntrack_commit", conntrack_commit_stage);

@@ -58,6 +58,9 @@ struct Record {
   // The WAF looked at the packet (its client -> server bytes): what it found.
   bool has_waf = false;
   WafNote waf;
+  // The proxy layer handled it (l7-route): route, service, backend, sequence offset.
+  bool has_proxy = false;
+  ProxyNote proxy;
   // NAT: the worker's pool for the packet's protocol when it found it exhausted.
   bool has_pool = false;
   uint32_t pool_in_use = 0, pool_size = 0;

@@ -14,6 +14,8 @@ void neighbour_stage(Worker& w, Burst& b) noexcept;         // neighbour/neighbo
 void conntrack_stage(Worker& w, Burst& b) noexcept;         // conntrack/conntrack_stage.cpp
 void local_stage(Worker& w, Burst& b) noexcept;             // forward/local_stage.cpp
 void firewall_stage(Worker& w, Burst& b) noexcept;          // firewall/firewall_stage.cpp
+void proxy_stage(Worker& w, Burst& b) noexcept;             // proxy/proxy_stage.cpp
+void proxy_syn_stage(Worker& w, Burst& b) noexcept;         // proxy/proxy_syn.cpp
 void lb_stage(Worker& w, Burst& b) noexcept;                // lb/lb_stage.cpp
 void ttl_stage(Worker& w, Burst& b) noexcept;               // forward/forward_stage.cpp
 void conntrack_commit_stage(Worker& w, Burst& b) noexcept;  // conntrack/conntrack_commit.cpp

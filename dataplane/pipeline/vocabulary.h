@@ -18,6 +18,7 @@ namespace gauntlet {
   X(local, "local", kBothDirections)               \
   X(firewall, "firewall", kIngressOnly)            \
   X(allowlist, "allowlist", kEgressOnly)           \
+  X(proxy, "proxy", kBothDirections)               \
   X(waf, "waf", kIngressOnly)                      \
   X(loadbalancer, "loadbalancer", kBothDirections) \
   X(nat, "nat", kBothDirections)                   \
@@ -137,6 +138,24 @@ constexpr std::string_view outcome_name(Outcome o) noexcept {
   X(lb_dsr_fragmentation_needed, loadbalancer, "lb:dsr-fragmentation-needed")        \
   X(lb_dsr_too_big, loadbalancer, "lb:dsr-too-big")                                  \
   X(lb_dsr_encap_failed, loadbalancer, "lb:dsr-encap-failed")                        \
+  X(proxy_syn_cookie, proxy, "proxy:syn-cookie")                                     \
+  X(proxy_cookie_invalid, proxy, "proxy:cookie-invalid")                             \
+  X(proxy_no_flow, proxy, "proxy:no-flow")                                           \
+  X(proxy_flow_table_full, proxy, "proxy:flow-table-full")                           \
+  X(proxy_buffered, proxy, "proxy:buffered")                                         \
+  X(proxy_connecting, proxy, "proxy:connecting")                                     \
+  X(proxy_bound, proxy, "proxy:bound")                                               \
+  X(proxy_spliced, proxy, "proxy:spliced")                                           \
+  X(proxy_no_route, proxy, "proxy:no-route")                                         \
+  X(proxy_no_backend, proxy, "proxy:no-backend")                                     \
+  X(proxy_unrecognised, proxy, "proxy:unrecognised-protocol")                        \
+  X(proxy_malformed_hello, proxy, "proxy:malformed-client-hello")                    \
+  X(proxy_wait_overflow, proxy, "proxy:wait-overflow")                               \
+  X(proxy_wait_timeout, proxy, "proxy:wait-timeout")                                 \
+  X(proxy_backend_timeout, proxy, "proxy:backend-timeout")                           \
+  X(proxy_backend_refused, proxy, "proxy:backend-refused")                           \
+  X(proxy_client_reset, proxy, "proxy:client-reset")                                 \
+  X(proxy_unexpected, proxy, "proxy:unexpected-segment")                             \
   X(waf_inspected, waf, "waf:inspected")                                             \
   X(waf_buffered, waf, "waf:buffered")                                               \
   X(waf_passthrough, waf, "waf:passthrough")                                         \

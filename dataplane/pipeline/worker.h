@@ -14,6 +14,7 @@
 #include "dataplane/pipeline/context.h"
 #include "dataplane/pipeline/record.h"
 #include "dataplane/pipeline/spsc_ring.h"
+#include "dataplane/proxy/proxy_flows.h"
 #include "dataplane/waf/waf_flows.h"
 
 struct rte_mempool;
@@ -91,7 +92,8 @@ struct alignas(64) Worker {
              cfg.snat.max_ports_per_host}),
         to_control(kRecordRingSize),
         from_control(1024),
-        waf(cfg) {}
+        waf(cfg),
+        proxy(cfg) {}
 
   uint8_t id;
   uint16_t queue = 0;
@@ -112,6 +114,7 @@ struct alignas(64) Worker {
   DropTap* drop_tap = nullptr;    // drop capture (pipeline/drop_tap.h); null: off
   WafFlows waf;                   // inspected flows (waf/waf_flows.h); sized from cfg.waf
   WafNote waf_notes[kBurstSize];  // what the WAF said of each packet of the burst (traces)
+  ProxyFlows proxy;               // l7-route flows (proxy/proxy_flows.h); sized from cfg.proxy
 
   // Several workers: the rings to and from the others (pipeline/handoff.h); null with one.
   HandoffMesh* handoff = nullptr;

@@ -1,0 +1,147 @@
+// The proxy layer's backend leg before splicing, segments gauntlet originates, and timers.
+// The backend's SYN-ACK fixes the sequence offset (cookie ISN - backend ISN) and the
+// timestamp offset; gauntlet ACKs it with the held client bytes (the replay), and from then
+// on both legs are spliced (proxy_splice.cpp). A backend that refuses (RST) or never answers
+// costs the client a RST and an event; so does a client that never sends its first bytes.
+#include <rte_mbuf.h>
+
+#include "dataplane/proxy/proxy_internal.h"
+
+namespace gauntlet {
+
+namespace {
+
+constexpr uint16_t kReplayChunk = 1400;  // at most this many bytes per replayed segment
+
+SegmentSpec to_backend(const Worker& w, const ProxyFlow& f, const MacAddress& backend_mac) {
+  SegmentSpec s;
+  s.src_mac = w.tables->ports[kInside].mac;
+  s.dst_mac = backend_mac;
+  s.src = f.client, s.dst = f.backend;
+  s.src_port = f.client_port, s.dst_port = f.backend_port;
+  return s;
+}
+
+}  // namespace
+
+bool send_segment(Worker& w, uint8_t port, const SegmentSpec& s, uint64_t now) noexcept {
+  if (!w.pool || w.tx_count[port] >= kTxStage) return false;
+  rte_mbuf* m = rte_pktmbuf_alloc(w.pool);
+  if (!m) return false;
+  if (!write_segment(m, s)) {
+    rte_pktmbuf_free(m);
+    return false;
+  }
+  w.tx_time[port][w.tx_count[port]] = now;
+  w.tx[port][w.tx_count[port]++] = m;
+  return true;
+}
+
+bool reset_client(Worker& w, const ProxyFlow& f, uint64_t now) noexcept {
+  SegmentSpec s;
+  s.src_mac = w.tables->ports[kOutside].mac;
+  s.dst_mac = f.client_mac;
+  s.src = f.vip, s.dst = f.client;
+  s.src_port = f.vip_port, s.dst_port = f.client_port;
+  s.seq = f.cookie_isn + 1;
+  s.flags = kTcpRst;
+  return send_segment(w, kOutside, s, now);
+}
+
+void flow_event(Worker& w, const ProxyFlow& f, Reason why, uint64_t now) noexcept {
+  PacketContext c;
+  c.parsed.ip_version = 4;
+  c.parsed.l4_proto = 6;
+  c.parsed.flags = kParseL4;
+  c.parsed.src = f.client, c.parsed.dst = f.vip;
+  c.parsed.src_port = f.client_port, c.parsed.dst_port = f.vip_port;
+  c.in_port = kOutside;
+  c.time_ns = now;
+  note_flow(c, f);
+  c.decide(Layer::proxy, Outcome::stop, why);
+  Record r;
+  fill_record(r, RecordKind::event, c, 0, w.tables->generation, w.id);
+  if (!w.to_control.push(r)) w.counters.records_lost.add();
+  const size_t dir = static_cast<size_t>(Direction::ingress);
+  w.counters.outcomes[dir][static_cast<size_t>(Layer::proxy)][static_cast<size_t>(Outcome::stop)]
+      .add();
+  w.counters.reasons[dir][static_cast<size_t>(why)].add();
+}
+
+void expire_proxy_flows(Worker& w, uint64_t now) noexcept {
+  w.proxy.expire(now, 256, [&](uint32_t i) noexcept {
+    ProxyFlow& f = w.proxy[i];
+    if (f.state == ProxyState::waiting || f.state == ProxyState::connecting) {
+      reset_client(w, f, now);
+      flow_event(w, f,
+                 f.state == ProxyState::waiting ? Reason::proxy_wait_timeout
+                                                : Reason::proxy_backend_timeout,
+                 now);
+    }
+    w.proxy.close(i);
+  });
+}
+
+void backend_connecting(Worker& w, rte_mbuf* m, PacketContext& c, uint32_t i) noexcept {
+  ProxyFlow& f = w.proxy[i];
+  const ParsedPacket& p = c.parsed;
+  const uint8_t* frame = rte_pktmbuf_mtod(m, const uint8_t*);
+  const uint8_t* tcp = frame + p.l4_offset;
+  note_flow(c, f);
+  if (p.tcp_flags & kTcpRst) {
+    reset_client(w, f, c.time_ns);
+    w.proxy.close(i);
+    c.decide(Layer::proxy, Outcome::stop, Reason::proxy_backend_refused);
+    return;
+  }
+  if ((p.tcp_flags & (kTcpSyn | kTcpAck)) != (kTcpSyn | kTcpAck) ||
+      load_be32(tcp + 8) != f.client_isn + 1) {
+    c.decide(Layer::proxy, Outcome::stop, Reason::proxy_unexpected);
+    return;
+  }
+  const SeenOptions seen = read_options(tcp, p.payload_offset - p.l4_offset);
+  f.backend_isn = load_be32(tcp + 4);
+  f.offsets.seq_delta = f.cookie_isn - f.backend_isn;
+  f.offsets.ts_delta = seen.syn.timestamps ? f.our_tsval - seen.tsval : 0;
+  f.offsets.backend_window_scale =
+      f.offsets.client_window_scale && seen.syn.window_scale != kNoWindowScale
+          ? seen.syn.window_scale
+          : 0;
+  MacAddress backend_mac;
+  std::memcpy(backend_mac.bytes.data(), frame + 6, 6);
+  // The held bytes, in chunks; the last one rewrites this packet so that order is kept.
+  const uint32_t have = f.contiguous();
+  const uint16_t chunk = static_cast<uint16_t>(
+      std::min<uint32_t>(kReplayChunk, seen.syn.mss ? seen.syn.mss : kReplayChunk));
+  uint8_t options[12];
+  const bool ts = f.options.timestamps && seen.syn.timestamps;
+  SegmentSpec s = to_backend(w, f, backend_mac);
+  s.ack = f.backend_isn + 1;
+  s.window = f.client_window;
+  s.options = options;
+  s.options_length = ts ? write_ts_option(options, f.client_tsval, seen.tsval) : 0;
+  uint32_t sent = 0;
+  while (have - sent > chunk) {
+    s.seq = f.client_isn + 1 + sent;
+    s.flags = kTcpAck;
+    s.payload = w.proxy.buffer(i) + sent;
+    s.payload_length = chunk;
+    if (!send_segment(w, kInside, s, c.time_ns)) break;  // the client sends them again
+    sent += chunk;
+  }
+  s.seq = f.client_isn + 1 + sent;
+  s.flags = static_cast<uint8_t>(kTcpAck | (have > sent ? kTcpPsh : 0));
+  s.payload = w.proxy.buffer(i) + sent;
+  s.payload_length = static_cast<uint16_t>(have - sent);
+  f.state = ProxyState::spliced;
+  w.proxy.set_expiry(i, c.time_ns + kProxyIdleNs);
+  note_flow(c, f);
+  if (!write_segment(m, s)) {
+    c.decide(Layer::proxy, Outcome::stop, Reason::proxy_unexpected);
+    return;
+  }
+  c.decide(Layer::proxy, Outcome::answer, Reason::proxy_bound);
+  c.out_port = c.in_port;
+}
+
+}  // namespace gauntlet

@@ -1,0 +1,73 @@
+// Splicing: the L4 path's address rewrite plus the sequence translation of seq_translate.h.
+#include <rte_mbuf.h>
+
+#include "dataplane/packet/checksum.h"
+#include "dataplane/proxy/proxy_internal.h"
+
+namespace gauntlet {
+
+namespace {
+
+// Replaces the IPv4 address at ip + at (12: source, 16: destination) and the TCP port at
+// tcp + port_at, adjusting the IP and TCP checksums (the address is in the pseudo-header).
+void rewrite_endpoint(uint8_t* ip, uint8_t* tcp, unsigned at, unsigned port_at, const IpAddress& a,
+                      uint16_t port) noexcept {
+  uint16_t ip_sum = load_be16(ip + 10), tcp_sum = load_be16(tcp + 16);
+  for (unsigned i = 0; i < 4; i += 2) {
+    const uint16_t old_word = load_be16(ip + at + i);
+    const uint16_t new_word = static_cast<uint16_t>(a.bytes[i] << 8 | a.bytes[i + 1]);
+    ip_sum = checksum_adjust(ip_sum, old_word, new_word);
+    tcp_sum = checksum_adjust(tcp_sum, old_word, new_word);
+    store_be16(ip + at + i, new_word);
+  }
+  tcp_sum = checksum_adjust(tcp_sum, load_be16(tcp + port_at), port);
+  store_be16(tcp + port_at, port);
+  store_be16(ip + 10, ip_sum);
+  store_be16(tcp + 16, tcp_sum);
+}
+
+}  // namespace
+
+void note_flow(PacketContext& c, const ProxyFlow& f) noexcept {
+  c.proxy.set = true;
+  c.proxy.vip_service = f.vip_service;
+  c.proxy.bound = f.state == ProxyState::connecting || f.state == ProxyState::spliced ||
+                  f.state == ProxyState::closing;
+  c.proxy.route = f.route;
+  c.proxy.service = f.service;
+  c.proxy.backend = f.backend_index;
+  c.proxy.seq_delta = f.offsets.seq_delta;
+}
+
+void splice(Worker& w, rte_mbuf* m, PacketContext& c, uint32_t i, uint8_t leg) noexcept {
+  ProxyFlow& f = w.proxy[i];
+  const ParsedPacket& p = c.parsed;
+  uint8_t* ip = rte_pktmbuf_mtod_offset(m, uint8_t*, p.l3_offset);
+  uint8_t* tcp = rte_pktmbuf_mtod_offset(m, uint8_t*, p.l4_offset);
+  const unsigned header = p.payload_offset - p.l4_offset;
+  if (leg == 0) {
+    translate_to_backend(tcp, header, f.offsets);
+    rewrite_endpoint(ip, tcp, 16, 2, f.backend, f.backend_port);
+    if (p.tcp_flags & kTcpFin) f.client_fin = true;
+  } else {
+    translate_to_client(tcp, header, f.offsets);
+    rewrite_endpoint(ip, tcp, 12, 0, f.vip, f.vip_port);
+    if (p.tcp_flags & kTcpFin) f.backend_fin = true;
+  }
+  note_flow(c, f);
+  c.tracking = Tracking::proxied;
+  c.flow_judged = true;
+  c.decide(Layer::proxy, Outcome::pass, Reason::proxy_spliced);
+  if (p.tcp_flags & kTcpRst) {
+    w.proxy.close(i);
+    return;
+  }
+  if (f.client_fin && f.backend_fin && f.state != ProxyState::closing) {
+    f.state = ProxyState::closing;  // the last ACKs still pass; then the flow is freed
+    w.proxy.set_expiry(i, c.time_ns + kProxyCloseNs);
+  } else if (f.state == ProxyState::spliced) {
+    w.proxy.set_expiry(i, c.time_ns + kProxyIdleNs);
+  }
+}
+
+}  // namespace gauntlet
