@@ -261,7 +261,11 @@ int Replay::run() {
       return 1;
     }
   }
-  const Totals totals = sum_counters({&worker_}, *worker_.tables);
+  if (options_.settle_s >= 0)
+    conntrack_advance_clock(worker_, worker_.clock_ns + uint64_t(options_.settle_s * 1e9));
+  Totals totals = sum_counters({&worker_}, *worker_.tables);
+  if (options_.settle_s >= 0)
+    totals.resources = resource_totals({&worker_}, worker_.clock_ns, pool_);
   std::string table = summary_table(totals);
   if (oversize_)
     table += fmt::format("replay: {} packets larger than {} bytes were skipped\n", oversize_,

@@ -19,6 +19,10 @@ struct ReplayOptions {
   DropCaptureOptions drop_capture;  // path empty: no capture
   TraceObserver observe;            // sees each packet's trace record (explain, what-if)
   bool print_summary = true;        // also print the summary to standard output
+  // >= 0 (--settle): after the last packet the dataplane clock runs on this many seconds with
+  // no traffic, so every timeout due by then fires; the summary then shows what is still held
+  // (its resources section).
+  double settle_s = -1;
 };
 
 // Checks the inputs can be read before EAL starts; returns an error line or "".
