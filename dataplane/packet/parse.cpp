@@ -172,6 +172,9 @@ Reason parse_ipv4(const uint8_t* f, uint32_t l3, uint32_t len, bool cksum_ok,
     out.flags |= kParseFragment;
     if (frag_off + (total - hlen) > 0xffff) return Reason::malformed_ipv4_fragment;
     if (frag_off != 0) {
+      // RFC 1858: a TCP fragment at offset 8 would rewrite, at the receiver, the data offset
+      // and flags that the first fragment was judged on.
+      if (frag_off == 8 && p[9] == 6) return Reason::malformed_ipv4_fragment;
       out.flags |= kParseLaterFragment;
       return Reason::none;
     }
@@ -225,6 +228,7 @@ Reason walk_ipv6_ext(const uint8_t* f, uint32_t l3, uint32_t end, Chain& c,
         return Reason::malformed_ipv6_fragment;
       }
       if (frag_off != 0) {
+        if (frag_off == 8 && h[0] == 6) return Reason::malformed_ipv6_fragment;  // RFC 1858
         out.flags |= kParseLaterFragment;
         nh = h[0];
         off += hlen;

@@ -797,6 +797,21 @@ TEST(ParseMalformed, Ipv6FragmentPast65535IsMalformed) {
   EXPECT_EQ(parse(f), Reason::malformed_ipv6_fragment);
 }
 
+// RFC 1858: a TCP fragment at offset 8 overlaps the data offset and flags of the header the
+// first fragment was judged on; at offset 16 or for UDP it is an ordinary later fragment.
+TEST(ParseMalformed, TcpFragmentAtOffset8IsMalformed) {
+  const Bytes f = cat({ether(0x0800), ipv4({.proto = 6, .frag = 0x2000 | 1}, Bytes(16, 0))});
+  EXPECT_EQ(parse(f), Reason::malformed_ipv4_fragment);
+  const Bytes f16 = cat({ether(0x0800), ipv4({.proto = 6, .frag = 0x2000 | 2}, Bytes(16, 0))});
+  EXPECT_EQ(parse(f16), Reason::none);
+  const Bytes udp8 = cat({ether(0x0800), ipv4({.proto = 17, .frag = 0x2000 | 1}, Bytes(16, 0))});
+  EXPECT_EQ(parse(udp8), Reason::none);
+  const Bytes f6 = cat({ether(0x86dd), ipv6(44, cat({frag6(6, 1, true), Bytes(16, 0)}))});
+  EXPECT_EQ(parse(f6), Reason::malformed_ipv6_fragment);
+  const Bytes f6_16 = cat({ether(0x86dd), ipv6(44, cat({frag6(6, 2, true), Bytes(16, 0)}))});
+  EXPECT_EQ(parse(f6_16), Reason::none);
+}
+
 TEST(ParseMalformed, TcpShorterThan20IsMalformed) {
   Bytes seg = tcp(1, 2, 0, {}, {});
   seg.pop_back();
