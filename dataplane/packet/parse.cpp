@@ -3,6 +3,7 @@
 // stored as uint16_t; frames are clamped to 65535 bytes so every stored offset fits.
 #include "dataplane/packet/parse.h"
 
+#include <cstring>
 #include <netinet/in.h>
 
 #include <rte_ip.h>
@@ -161,8 +162,10 @@ Reason parse_ipv4(const uint8_t* f, uint32_t l3, uint32_t len, bool cksum_ok,
     out.flags |= kParseIpOptions;
     if (!walk_options(p, kIpv4Header, hlen, false)) return Reason::malformed_ipv4_options;
   }
-  const uint32_t src = load_be32(p + 12);
-  if ((src >> 28) == 0xe || src == 0xffffffffu || load_be32(p + 16) == 0) {
+  const uint32_t src = load_be32(p + 12), dst = load_be32(p + 16);
+  // Loopback (127/8) is never on a wire (RFC 1122 3.2.1.3): neither source nor destination.
+  if ((src >> 28) == 0xe || src == 0xffffffffu || dst == 0 || (src >> 24) == 127 ||
+      (dst >> 24) == 127) {
     return Reason::malformed_ipv4_address;
   }
   const uint16_t frag = load_be16(p + 6);
@@ -241,6 +244,11 @@ Reason walk_ipv6_ext(const uint8_t* f, uint32_t l3, uint32_t end, Chain& c,
   }
 }
 
+bool is_ipv6_loopback(const uint8_t* a) noexcept {
+  static constexpr uint8_t kLoopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  return std::memcmp(a, kLoopback, 16) == 0;
+}
+
 Reason parse_ipv6(const uint8_t* f, uint32_t l3, uint32_t len, ParsedPacket& out) noexcept {
   const uint32_t avail = len - l3;
   if (avail < kIpv6Header) return Reason::malformed_ipv6_truncated;
@@ -255,7 +263,9 @@ Reason parse_ipv6(const uint8_t* f, uint32_t l3, uint32_t len, ParsedPacket& out
   out.ttl = p[7];
   out.src = IpAddress::v6(p + 8);
   out.dst = IpAddress::v6(p + 24);
-  if (p[8] == 0xff) return Reason::malformed_ipv6_address;
+  if (p[8] == 0xff || is_ipv6_loopback(p + 8) || is_ipv6_loopback(p + 24)) {
+    return Reason::malformed_ipv6_address;  // ::1 is never on a wire (RFC 4291 2.5.3)
+  }
   Chain c{l3 + kIpv6Header, p[6], false, false};
   set_no_l4(out, c.off);
   const Reason r = walk_ipv6_ext(f, l3, end, c, out);

@@ -727,6 +727,26 @@ TEST(ParseMalformed, Ipv4ZeroDestinationIsMalformed) {
   EXPECT_EQ(parse(f), Reason::malformed_ipv4_address);
 }
 
+TEST(ParseMalformed, Ipv4LoopbackSourceOrDestinationIsMalformed) {
+  const Bytes to = cat({ether(0x0800), ipv4({.proto = 6, .dst = {127, 0, 0, 1}}, Bytes(20, 0))});
+  EXPECT_EQ(parse(to), Reason::malformed_ipv4_address);
+  const Bytes from =
+      cat({ether(0x0800), ipv4({.proto = 17, .src = {127, 9, 9, 9}}, udp(1, 2, {}))});
+  EXPECT_EQ(parse(from), Reason::malformed_ipv4_address);
+  const Bytes near =
+      cat({ether(0x0800), ipv4({.proto = 17, .dst = {128, 0, 0, 1}}, udp(1, 2, {}))});
+  EXPECT_EQ(parse(near), Reason::none);
+}
+
+TEST(ParseMalformed, Ipv6LoopbackSourceOrDestinationIsMalformed) {
+  A6 loopback{};
+  loopback[15] = 1;
+  EXPECT_EQ(parse(cat({ether(0x86dd), ipv6(17, udp(1, 2, {}), loopback)})),
+            Reason::malformed_ipv6_address);
+  EXPECT_EQ(parse(cat({ether(0x86dd), ipv6(17, udp(1, 2, {}), kSrc6, loopback)})),
+            Reason::malformed_ipv6_address);
+}
+
 TEST(ParseMalformed, Ipv6ShorterThan40IsTruncated) {
   Bytes f = cat({ether(0x86dd), ipv6(59, {})});
   f.pop_back();

@@ -1,6 +1,7 @@
 """Adversarial and flood cases: every frame gets a named outcome, and established traffic
 keeps flowing while the rest is stopped. Each case has its own pcaps/<case>/config.yaml."""
 
+import os
 import random
 
 from scapy.all import IPv6ExtHdrFragment  # noqa: E402
@@ -188,10 +189,37 @@ def case_fragment_evasions():
     return pkts
 
 
+ZEEK_FRAGMENT_TRACES = ["zeek_ipv4_fragmented-2.pcap", "zeek_ipv4_fragmented-3.pcap",
+                        "zeek_ipv4_fragmented-4.pcap", "zeek_ipv6-fragmented-dns.pcap"]
+
+
+def case_zeek_fragments():
+    """Zeek's fragment traces (../shared/corpora/pcaps/: a fragmented NetBIOS answer, a
+    fragmented FTP segment, overlapping and out-of-order TCP fragments, fragmented IPv6 DNS
+    answers), arriving on the outside port of a router with an open firewall (case config):
+    every frame gets a named outcome; first fragments are judged, later ones follow them or
+    find no first one."""
+    from scapy.all import rdpcap
+    corpora = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..",
+                           "shared", "corpora", "pcaps")
+    pkts = []
+    for name in ZEEK_FRAGMENT_TRACES:
+        path = os.path.join(corpora, name)
+        if not os.path.exists(path):
+            raise SystemExit("gen_pcaps: zeek-fragments needs %s" % os.path.normpath(path))
+        for p in rdpcap(path):
+            frame = bytearray(raw(p))
+            frame[0:6] = bytes.fromhex(OUT_MAC.replace(":", ""))
+            frame[6:12] = bytes.fromhex(GW_MAC.replace(":", ""))
+            pkts.append(out(bytes(frame)))
+    return pkts
+
+
 CASES = {
     "truncated-headers": case_truncated_headers,
     "ipv6-extension-chains": case_ipv6_extension_chains,
     "icmp-garbage-quotes": case_icmp_garbage_quotes,
     "flood-udp-unmapped": case_flood_udp_unmapped,
     "fragment-evasions": case_fragment_evasions,
+    "zeek-fragments": case_zeek_fragments,
 }
