@@ -215,6 +215,28 @@ def case_zeek_fragments():
     return pkts
 
 
+def case_waf_tiny_segments():
+    """TCP segmentation evasion: an SQL injection sent one byte per segment, in order and
+    (another connection) last byte first, to a WAF service (the config and rules of
+    waf-sqli-query). Each byte is forwarded or buffered until the request is whole, and the
+    segment that completes it is blocked (both connections: RST to client and backend)."""
+    attack = b"GET /items?id=1%27%20OR%20%271%27%3D%271 HTTP/1.1\r\nHost: shop\r\n\r\n"
+    pkts = []
+    for sport, isn, order in ((43400, 0x50000000, range(len(attack))),
+                              (43401, 0x50100000, reversed(range(len(attack))))):
+        c = TcpConn(CLIENT_A, sport, POD10_IP, POD10_MAC, 80, outside_isn=isn,
+                    pod_isn=isn + 0x100000, public_ip="198.51.100.10")
+        pkts += [c.outside("S", options=DEMO_SYN_OPTS), c.pod("SA", options=DEMO_SYN_OPTS),
+                 c.outside("A")]
+        start = c.o_seq
+        for i in order:
+            c.o_seq = (start + i) & 0xffffffff
+            pkts.append(c.outside("PA", attack[i:i + 1]))
+        c.o_seq = (start + len(attack)) & 0xffffffff
+        c.p_ack = c.o_seq
+    return pkts
+
+
 CASES = {
     "truncated-headers": case_truncated_headers,
     "ipv6-extension-chains": case_ipv6_extension_chains,
@@ -222,4 +244,5 @@ CASES = {
     "flood-udp-unmapped": case_flood_udp_unmapped,
     "fragment-evasions": case_fragment_evasions,
     "zeek-fragments": case_zeek_fragments,
+    "waf-tiny-segments": case_waf_tiny_segments,
 }
