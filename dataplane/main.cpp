@@ -32,6 +32,9 @@ replay (pcaps in, pcaps out; EAL is set up for you):
                         events.jsonl, summary.txt, summary.json
   --trace FILE          one JSON line per packet with its decision chain
   --explain LIST        print packets LIST (4,7-9 or all) in plain words, one line each
+  --settle SECONDS      after the last packet, run the clock on SECONDS with no traffic
+                        (every timeout due by then fires) and add what is still held
+                        (fragments, neighbours, mbufs) to the summary
   --what-if FILE        replay through FILE as well; list the packets whose verdicts
                         differ (each run's outputs go to OUT/a and OUT/b)
   --workers N           split the flows between N workers (1-64; default 1), as live
@@ -153,6 +156,15 @@ int parse_options(const std::vector<std::string>& args, Options& o) {
       if (n.empty() || *end != '\0' || v < 1 || v > 64)
         return usage_error(fmt::format("--workers: '{}' is not a number from 1 to 64", n));
       o.replay.workers = static_cast<uint32_t>(v);
+    } else if (a == "--settle") {
+      if (!value(duration)) return usage_error("--settle needs seconds");
+      try {
+        o.replay.settle_s = std::stod(duration);
+      } catch (...) {
+        return usage_error(fmt::format("--settle: '{}' is not a number of seconds", duration));
+      }
+      if (!(o.replay.settle_s >= 0 && o.replay.settle_s <= 1e9))
+        return usage_error(fmt::format("--settle: '{}' is not 0 to 1e9 seconds", duration));
     } else if (a == "--explain") {
       std::string list, error;
       if (!value(list)) return usage_error("--explain needs packet numbers (4,7-9) or all");
@@ -190,6 +202,8 @@ int parse_options(const std::vector<std::string>& args, Options& o) {
         "--trace, --explain or --drop-capture");
   if (!o.replay_mode && o.replay.workers != 1)
     return usage_error("--workers is a replay option (live mode takes workers: from the config)");
+  if (!o.replay_mode && o.replay.settle_s >= 0)
+    return usage_error("--settle needs a replay (--replay DIR)");
   if (o.replay_mode && live_only)
     return usage_error(fmt::format("{} is a live-mode option", live_only));
   return -1;

@@ -18,20 +18,6 @@ namespace {
 constexpr uint32_t kExpiryWorkPerBurst = 256;
 constexpr uint32_t kExpiryRounds = 32;  // 8192 slots/nodes: two turns of the wheel
 
-void expire_flows(Worker& w, uint64_t now) noexcept {
-  auto on_expire = [&](FlowEntry& e) {
-    release_nat_ports(w.nat, e);
-    w.waf.forget(w.flows.index_of(e));  // the flow's inspection state, if it had any
-    w.counters.flows_expired.add();
-  };
-  // Bounded work per burst; a clock jump (the first packet, a gap in a replay) takes a few
-  // rounds of one wheel turn at most, and must be over before the burst's lookups.
-  for (uint32_t round = 0; round < kExpiryRounds; ++round) {
-    w.flows.expire(now, kExpiryWorkPerBurst, on_expire);
-    if (w.flows.expiry_caught_up()) break;
-  }
-}
-
 bool is_echo_request(const ParsedPacket& p) noexcept {
   return p.icmp_type == (p.ip_version == 4 ? 8 : 128);
 }
@@ -181,6 +167,26 @@ bool tracked_proto(const ParsedPacket& p) noexcept {
 }
 
 }  // namespace
+
+static void expire_flows(Worker& w, uint64_t now) noexcept {
+  auto on_expire = [&](FlowEntry& e) {
+    release_nat_ports(w.nat, e);
+    w.waf.forget(w.flows.index_of(e));  // the flow's inspection state, if it had any
+    w.counters.flows_expired.add();
+  };
+  // Bounded work per burst; a clock jump (the first packet, a gap in a replay) takes a few
+  // rounds of one wheel turn at most, and must be over before the burst's lookups.
+  for (uint32_t round = 0; round < kExpiryRounds; ++round) {
+    w.flows.expire(now, kExpiryWorkPerBurst, on_expire);
+    if (w.flows.expiry_caught_up()) break;
+  }
+}
+
+void conntrack_advance_clock(Worker& w, uint64_t now_ns) noexcept {
+  w.clock_ns = std::max(w.clock_ns, now_ns);
+  do expire_flows(w, w.clock_ns);
+  while (!w.flows.expiry_caught_up());
+}
 
 void conntrack_stage(Worker& w, Burst& b) noexcept {
   PacketKey keys[kBurstSize];

@@ -161,6 +161,7 @@ class FlowTable {
   // Which flow the fragments of a datagram belong to (shallow reassembly); sized from the
   // capacity: one slot per 16 flows, 64 to 4096.
   FragmentTable& fragments() noexcept { return fragments_; }
+  const FragmentTable& fragments() const noexcept { return fragments_; }
   // Everything allocated at construction (entries, index, wheel).
   size_t memory_bytes() const noexcept;
 

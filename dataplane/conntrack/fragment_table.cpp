@@ -46,6 +46,12 @@ const FragmentRecord* FragmentTable::find(const FragmentKey& k, uint64_t now_ns)
   return nullptr;
 }
 
+uint32_t FragmentTable::live(uint64_t now_ns) const noexcept {
+  uint32_t n = 0;
+  for (const FragmentRecord& r : slots_) n += r.expiry_ns > now_ns;
+  return n;
+}
+
 bool fragment_key_of(const uint8_t* frame, const ParsedPacket& p, FragmentKey& out) noexcept {
   if (!p.has(kParseFragment)) return false;
   const uint8_t* ip = frame + p.l3_offset;

@@ -54,6 +54,8 @@ class FragmentTable {
   const FragmentRecord* find(const FragmentKey& k, uint64_t now_ns) const noexcept;
 
   uint32_t slots() const noexcept { return static_cast<uint32_t>(slots_.size()); }
+  // Records still live at `now_ns` (a scan of every slot: control core, workers stopped).
+  uint32_t live(uint64_t now_ns) const noexcept;
   size_t memory_bytes() const noexcept { return slots_.size() * sizeof(FragmentRecord); }
 
  private:

@@ -4,6 +4,8 @@
 #include <ctime>
 #include <fmt/format.h>
 
+#include <rte_mempool.h>
+
 #include "dataplane/control/web_view.h"
 
 namespace gauntlet {
@@ -318,6 +320,23 @@ Totals sum_counters(const std::vector<Worker*>& workers, const Tables& tables, b
   return t;
 }
 
+ResourceTotals resource_totals(const std::vector<Worker*>& workers, uint64_t now_ns,
+                               const rte_mempool* pool) {
+  ResourceTotals r;
+  for (const Worker* w : workers) {
+    const FragmentTable& f = w->flows.fragments();
+    r.fragments_live += f.live(now_ns);
+    r.fragment_slots += f.slots();
+    r.neighbours += w->neighbours.size();
+    r.mbuf_alloc_failed += w->counters.mbuf_alloc_failed.get();
+  }
+  if (pool) {
+    r.mbufs = pool->size;
+    r.mbufs_in_use = rte_mempool_in_use_count(pool);
+  }
+  return r;
+}
+
 namespace {
 
 double window_seconds(const LiveWindow& l) {
@@ -399,6 +418,12 @@ std::string summary_table(const Totals& t) {
         "inspected flow; reorder windows {} in use of {} x {} bytes; {} bytes in all",
         f->inspected, f->slots_in_use, f->slots, f->max_flows, f->per_flow_bytes, f->windows_in_use,
         f->windows, f->window_bytes, f->memory_bytes);
+  if (const auto& r = t.resources)
+    s += fmt::format(
+        "\nresources: fragment records {} live of {}; neighbours {}; mbufs {} in use of {}; {} {}; "
+        "rx_nombuf outside {} / inside {}",
+        r->fragments_live, r->fragment_slots, r->neighbours, r->mbufs_in_use, r->mbufs,
+        kMbufExhausted, r->mbuf_alloc_failed, r->rx_nombuf[0], r->rx_nombuf[1]);
   s += fmt::format("\n{:<9} {:<12} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8}  {}\n", "direction", "layer",
                    "seen", "passed", "forwarded", "answered", "consumed", "stopped", "top reasons");
   for (size_t d = 0; d < kDirections; ++d) {
@@ -502,6 +527,12 @@ std::string summary_json(const Totals& t) {
         R"(,"waf":{{"flows_inspected":{},"slots":{},"slots_in_use":{},"max_flows":{},"per_flow_bytes":{},"reorder_windows":{},"reorder_windows_in_use":{},"reorder_window_bytes":{},"reference_bytes":{},"memory_bytes":{}}})",
         f->inspected, f->slots, f->slots_in_use, f->max_flows, f->per_flow_bytes, f->windows,
         f->windows_in_use, f->window_bytes, f->reference_bytes, f->memory_bytes);
+  if (const auto& r = t.resources)
+    fmt::format_to(
+        std::back_inserter(s),
+        R"(,"resources":{{"fragments_live":{},"fragment_slots":{},"neighbours":{},"mbufs":{},"mbufs_in_use":{},"alloc_failures":{{"{}":{}}},"rx_nombuf":{{"outside":{},"inside":{}}}}})",
+        r->fragments_live, r->fragment_slots, r->neighbours, r->mbufs, r->mbufs_in_use,
+        kMbufExhausted, r->mbuf_alloc_failed, r->rx_nombuf[0], r->rx_nombuf[1]);
   if (!t.backends.empty()) {
     s += R"(,"backends":[)";
     for (size_t i = 0; i < t.backends.size(); ++i) {

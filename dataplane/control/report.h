@@ -12,6 +12,8 @@
 #include "dataplane/lb/health_monitor.h"
 #include "dataplane/pipeline/worker.h"
 
+struct rte_mempool;
+
 namespace gauntlet {
 
 std::string format_time(uint64_t time_ns);  // ISO 8601 UTC with microseconds
@@ -66,6 +68,16 @@ struct WafTotals {
   uint64_t memory_bytes = 0;                                   // all of it, all workers
 };
 
+// What the dataplane still holds, to check that state returns to zero (replay --settle, live's
+// final summary). The driver fills it: it knows the packet pool, the ports and the clock.
+struct ResourceTotals {
+  uint64_t fragments_live = 0, fragment_slots = 0;  // first-fragment records alive at `now`
+  uint64_t neighbours = 0;                          // static + learned entries, all workers
+  uint64_t mbufs = 0, mbufs_in_use = 0;             // the packet pool: size, taken
+  uint64_t mbuf_alloc_failed = 0;                   // kMbufExhausted, all workers
+  uint64_t rx_nombuf[kPortCount] = {};              // live: the ports' rte_eth_stats rx_nombuf
+};
+
 struct Totals {
   uint64_t outcomes[kDirections][kLayers][kOutcomes] = {};
   uint64_t reasons[kDirections][kReasons] = {};
@@ -98,7 +110,12 @@ struct Totals {
     uint64_t packets = 0, handoff_sent = 0, handoff_received = 0;
   };
   std::vector<WorkerTotal> workers;
+  std::optional<ResourceTotals> resources;  // shown only when set
 };
+// Workers stopped: their fragment records alive at `now_ns`, neighbours and failed
+// allocations; `pool` (may be null) gives the mbuf figures.
+ResourceTotals resource_totals(const std::vector<Worker*>& workers, uint64_t now_ns,
+                               const rte_mempool* pool);
 // `running`: the workers still run; occupancy comes from the gauges their loops refresh.
 Totals sum_counters(const std::vector<Worker*>& workers, const Tables& tables,
                     bool running = false);

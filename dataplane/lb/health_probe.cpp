@@ -51,7 +51,10 @@ bool emit_probe(Worker& w, const Record& r) noexcept {
   const uint16_t frame_length =
       static_cast<uint16_t>(kEtherHeader + l3_header + kTcpHeader + payload);
   rte_mbuf* m = rte_pktmbuf_alloc(w.pool);
-  if (!m) return false;
+  if (!m) {
+    w.counters.mbuf_alloc_failed.add();
+    return false;
+  }
   auto* f = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, frame_length));
   if (!f) {
     rte_pktmbuf_free(m);

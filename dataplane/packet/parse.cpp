@@ -3,6 +3,7 @@
 // stored as uint16_t; frames are clamped to 65535 bytes so every stored offset fits.
 #include "dataplane/packet/parse.h"
 
+#include <cstring>
 #include <netinet/in.h>
 
 #include <rte_ip.h>
@@ -161,8 +162,10 @@ Reason parse_ipv4(const uint8_t* f, uint32_t l3, uint32_t len, bool cksum_ok,
     out.flags |= kParseIpOptions;
     if (!walk_options(p, kIpv4Header, hlen, false)) return Reason::malformed_ipv4_options;
   }
-  const uint32_t src = load_be32(p + 12);
-  if ((src >> 28) == 0xe || src == 0xffffffffu || load_be32(p + 16) == 0) {
+  const uint32_t src = load_be32(p + 12), dst = load_be32(p + 16);
+  // Loopback (127/8) is never on a wire (RFC 1122 3.2.1.3): neither source nor destination.
+  if ((src >> 28) == 0xe || src == 0xffffffffu || dst == 0 || (src >> 24) == 127 ||
+      (dst >> 24) == 127) {
     return Reason::malformed_ipv4_address;
   }
   const uint16_t frag = load_be16(p + 6);
@@ -172,6 +175,9 @@ Reason parse_ipv4(const uint8_t* f, uint32_t l3, uint32_t len, bool cksum_ok,
     out.flags |= kParseFragment;
     if (frag_off + (total - hlen) > 0xffff) return Reason::malformed_ipv4_fragment;
     if (frag_off != 0) {
+      // RFC 1858: a TCP fragment at offset 8 would rewrite, at the receiver, the data offset
+      // and flags that the first fragment was judged on.
+      if (frag_off == 8 && p[9] == 6) return Reason::malformed_ipv4_fragment;
       out.flags |= kParseLaterFragment;
       return Reason::none;
     }
@@ -225,6 +231,7 @@ Reason walk_ipv6_ext(const uint8_t* f, uint32_t l3, uint32_t end, Chain& c,
         return Reason::malformed_ipv6_fragment;
       }
       if (frag_off != 0) {
+        if (frag_off == 8 && h[0] == 6) return Reason::malformed_ipv6_fragment;  // RFC 1858
         out.flags |= kParseLaterFragment;
         nh = h[0];
         off += hlen;
@@ -235,6 +242,11 @@ Reason walk_ipv6_ext(const uint8_t* f, uint32_t l3, uint32_t end, Chain& c,
     nh = h[0];
     off += hlen;
   }
+}
+
+bool is_ipv6_loopback(const uint8_t* a) noexcept {
+  static constexpr uint8_t kLoopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  return std::memcmp(a, kLoopback, 16) == 0;
 }
 
 Reason parse_ipv6(const uint8_t* f, uint32_t l3, uint32_t len, ParsedPacket& out) noexcept {
@@ -251,7 +263,9 @@ Reason parse_ipv6(const uint8_t* f, uint32_t l3, uint32_t len, ParsedPacket& out
   out.ttl = p[7];
   out.src = IpAddress::v6(p + 8);
   out.dst = IpAddress::v6(p + 24);
-  if (p[8] == 0xff) return Reason::malformed_ipv6_address;
+  if (p[8] == 0xff || is_ipv6_loopback(p + 8) || is_ipv6_loopback(p + 24)) {
+    return Reason::malformed_ipv6_address;  // ::1 is never on a wire (RFC 4291 2.5.3)
+  }
   Chain c{l3 + kIpv6Header, p[6], false, false};
   set_no_l4(out, c.off);
   const Reason r = walk_ipv6_ext(f, l3, end, c, out);

@@ -209,6 +209,10 @@ constexpr std::string_view reason_name(Reason r) noexcept {
 }
 constexpr Layer reason_layer(Reason r) noexcept { return kReasonLayers[static_cast<size_t>(r)]; }
 
+// Not a packet's reason but the dataplane's own: a packet it meant to originate (a companion
+// RST, a health probe) found the packet pool empty.
+inline constexpr std::string_view kMbufExhausted = "alloc:mbuf-exhausted";
+
 // Direction is fixed by the port a packet arrived on: outside -> ingress, inside -> egress.
 enum class Direction : uint8_t { ingress, egress, count };
 inline constexpr std::array<std::string_view, 2> kDirectionNames = {"ingress", "egress"};

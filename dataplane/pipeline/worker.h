@@ -62,6 +62,9 @@ struct WorkerCounters {
   Counter handoff_received;
   Counter flows_created;
   Counter flows_expired;
+  // Packets the worker meant to originate (a companion RST, a health probe) but could not:
+  // the packet pool was empty (kMbufExhausted).
+  Counter mbuf_alloc_failed;
   // Occupancy gauges the live poll loop refreshes, so other threads never read the worker's
   // own tables: flows in its conntrack shard, SNAT ports held per protocol.
   Counter flows_in_use;

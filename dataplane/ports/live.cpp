@@ -414,8 +414,17 @@ int run_live(const Config& cfg, const LiveOptions& options) {
   drain_records(all, trace.get(), events_out, *published.current());
   events.close();
   if (drop_capture) drop_capture->drain();
+  // The ports' own allocation failures (rx_nombuf) before they stop; the pool after, once
+  // the workers have freed everything they held.
+  uint64_t rx_nombuf[kPortCount] = {};
+  for (uint8_t p = 0; p < kPortCount; ++p) {
+    rte_eth_stats st{};
+    if (rte_eth_stats_get(shared.port_ids[p], &st) == 0) rx_nombuf[p] = st.rx_nombuf;
+  }
   for (uint8_t p = 0; p < kPortCount; ++p) rte_eth_dev_stop(shared.port_ids[p]);
   Totals totals = sum_counters(all, *published.current());
+  totals.resources = resource_totals(all, dataplane_now(shared), pool);
+  for (uint8_t p = 0; p < kPortCount; ++p) totals.resources->rx_nombuf[p] = rx_nombuf[p];
   const CounterSnapshot run = snapshot_counters(all, stopped);
   const CounterSnapshot window = run - window_start;
   totals.live = LiveWindow{static_cast<uint32_t>(worker_count), shared.tsc_hz,

@@ -304,7 +304,14 @@ int Replay::run() {
       return 1;
     }
   }
-  const Totals totals = sum_counters(workers_, *worker_.tables);
+  uint64_t settled_ns = 0;
+  if (options_.settle_s >= 0) {
+    for (const Worker* w : workers_) settled_ns = std::max(settled_ns, w->clock_ns);
+    settled_ns += uint64_t(options_.settle_s * 1e9);
+    for (Worker* w : workers_) conntrack_advance_clock(*w, settled_ns);
+  }
+  Totals totals = sum_counters(workers_, *worker_.tables);
+  if (options_.settle_s >= 0) totals.resources = resource_totals(workers_, settled_ns, pool_);
   std::string table = summary_table(totals);
   if (oversize_)
     table += fmt::format("replay: {} packets larger than {} bytes were skipped\n", oversize_,

@@ -24,6 +24,10 @@ struct ReplayOptions {
   // that many, each packet received by one (a NIC-like hash) and handed to its owner
   // (pipeline/steering.h, handoff.h). All run in turn on the main lcore: deterministic.
   uint32_t workers = 1;
+  // >= 0 (--settle): after the last packet the dataplane clock runs on this many seconds with
+  // no traffic, so every timeout due by then fires; the summary then shows what is still held
+  // (its resources section).
+  double settle_s = -1;
 };
 
 // Checks the inputs can be read before EAL starts; returns an error line or "".

@@ -165,6 +165,7 @@ void reset_flow(Worker& w, rte_mbuf* m, PacketContext& c, Reason why, uint32_t b
       c.companion = make_backend_reset(w.pool, r);  // sent after this packet's own RST
       c.companion_port = route->port;
       note.reset_backend = c.companion != nullptr;
+      if (!c.companion && w.pool) w.counters.mbuf_alloc_failed.add();
     }
   }
   if (write_tcp_reset(m, p, t.ports[c.in_port].mac))

@@ -49,3 +49,11 @@ if [ $rc -ne 0 ] || ! grep -q "gauntlet summary" "$tmp/sigint.txt"; then
   echo "live: SIGINT run exited $rc"; cat "$tmp/sigint.txt" "$tmp/sigint.err"; exit 1
 fi
 echo "live: SIGINT stops cleanly with a summary"
+# After that run at full speed every mbuf is back in the pool (the summary's resources line:
+# the pool's in-use count once the workers stopped) and no allocation failed.
+grep -E "^resources: .*; mbufs 0 in use of 16383; alloc:mbuf-exhausted 0; rx_nombuf outside 0 / inside 0$" \
+  "$tmp/sigint.txt" >/dev/null || {
+  echo "live: mbufs not all back in the pool"; grep -E "^(resources|gauntlet summary)" "$tmp/sigint.txt"; exit 1; }
+grep -E "^gauntlet summary.*in outside [1-9][0-9]{4,}" "$tmp/sigint.txt" >/dev/null || {
+  echo "live: too little traffic to mean anything"; grep "^gauntlet summary" "$tmp/sigint.txt"; exit 1; }
+echo "live: every mbuf back in the pool after $(grep -o 'in outside [0-9]*' "$tmp/sigint.txt")"

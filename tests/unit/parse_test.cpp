@@ -727,6 +727,26 @@ TEST(ParseMalformed, Ipv4ZeroDestinationIsMalformed) {
   EXPECT_EQ(parse(f), Reason::malformed_ipv4_address);
 }
 
+TEST(ParseMalformed, Ipv4LoopbackSourceOrDestinationIsMalformed) {
+  const Bytes to = cat({ether(0x0800), ipv4({.proto = 6, .dst = {127, 0, 0, 1}}, Bytes(20, 0))});
+  EXPECT_EQ(parse(to), Reason::malformed_ipv4_address);
+  const Bytes from =
+      cat({ether(0x0800), ipv4({.proto = 17, .src = {127, 9, 9, 9}}, udp(1, 2, {}))});
+  EXPECT_EQ(parse(from), Reason::malformed_ipv4_address);
+  const Bytes near =
+      cat({ether(0x0800), ipv4({.proto = 17, .dst = {128, 0, 0, 1}}, udp(1, 2, {}))});
+  EXPECT_EQ(parse(near), Reason::none);
+}
+
+TEST(ParseMalformed, Ipv6LoopbackSourceOrDestinationIsMalformed) {
+  A6 loopback{};
+  loopback[15] = 1;
+  EXPECT_EQ(parse(cat({ether(0x86dd), ipv6(17, udp(1, 2, {}), loopback)})),
+            Reason::malformed_ipv6_address);
+  EXPECT_EQ(parse(cat({ether(0x86dd), ipv6(17, udp(1, 2, {}), kSrc6, loopback)})),
+            Reason::malformed_ipv6_address);
+}
+
 TEST(ParseMalformed, Ipv6ShorterThan40IsTruncated) {
   Bytes f = cat({ether(0x86dd), ipv6(59, {})});
   f.pop_back();
@@ -795,6 +815,21 @@ TEST(ParseMalformed, Ipv6SecondFragmentHeaderIsMalformed) {
 TEST(ParseMalformed, Ipv6FragmentPast65535IsMalformed) {
   const Bytes f = cat({ether(0x86dd), ipv6(44, cat({frag6(17, 8190, false), Bytes(16, 0)}))});
   EXPECT_EQ(parse(f), Reason::malformed_ipv6_fragment);
+}
+
+// RFC 1858: a TCP fragment at offset 8 overlaps the data offset and flags of the header the
+// first fragment was judged on; at offset 16 or for UDP it is an ordinary later fragment.
+TEST(ParseMalformed, TcpFragmentAtOffset8IsMalformed) {
+  const Bytes f = cat({ether(0x0800), ipv4({.proto = 6, .frag = 0x2000 | 1}, Bytes(16, 0))});
+  EXPECT_EQ(parse(f), Reason::malformed_ipv4_fragment);
+  const Bytes f16 = cat({ether(0x0800), ipv4({.proto = 6, .frag = 0x2000 | 2}, Bytes(16, 0))});
+  EXPECT_EQ(parse(f16), Reason::none);
+  const Bytes udp8 = cat({ether(0x0800), ipv4({.proto = 17, .frag = 0x2000 | 1}, Bytes(16, 0))});
+  EXPECT_EQ(parse(udp8), Reason::none);
+  const Bytes f6 = cat({ether(0x86dd), ipv6(44, cat({frag6(6, 1, true), Bytes(16, 0)}))});
+  EXPECT_EQ(parse(f6), Reason::malformed_ipv6_fragment);
+  const Bytes f6_16 = cat({ether(0x86dd), ipv6(44, cat({frag6(6, 2, true), Bytes(16, 0)}))});
+  EXPECT_EQ(parse(f6_16), Reason::none);
 }
 
 TEST(ParseMalformed, TcpShorterThan20IsMalformed) {
