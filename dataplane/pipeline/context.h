@@ -99,7 +99,7 @@ struct PacketContext {
     flow_judged = false;
     service = kNoService;
     waf = nullptr;
-    proxy.set = false;
+    proxy = ProxyNote{};  // every field: a SYN sets only some of them
     companion = nullptr;
     encapsulated = false;
   }

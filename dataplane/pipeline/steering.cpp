@@ -55,7 +55,7 @@ uint32_t owner_of_ends(const Tables& t, uint8_t version, const End& inside, cons
     }
     return address_owner(inside.addr, version, workers);
   }
-  return address_owner(outside.addr, version, workers);
+  return pair_owner(inside.addr, outside.addr, version, workers);
 }
 
 bool is_echo(const ParsedPacket& p) noexcept {
@@ -73,13 +73,29 @@ bool is_probe_answer(const ParsedPacket& p, uint8_t in_port, const Tables& t) no
 
 }  // namespace
 
-uint32_t address_owner(const IpAddress& a, uint8_t version, uint32_t workers) noexcept {
+namespace {
+
+uint32_t fold(const IpAddress& a, uint8_t version) noexcept {
   uint32_t words[4];
   std::memcpy(words, a.bytes.data(), sizeof words);
-  uint32_t folded = version == 6 ? words[0] ^ words[1] ^ words[2] ^ words[3] : words[0];
-  // Multiply by an odd constant, then scale the high bits to [0, workers).
+  return version == 6 ? words[0] ^ words[1] ^ words[2] ^ words[3] : words[0];
+}
+
+// Multiply by an odd constant, then scale the high bits to [0, workers).
+uint32_t scale(uint32_t folded, uint32_t workers) noexcept {
   const uint32_t mixed = static_cast<uint32_t>((uint64_t{folded} * 0x9e3779b97f4a7c15ull) >> 32);
   return static_cast<uint32_t>((uint64_t{mixed} * workers) >> 32);
+}
+
+}  // namespace
+
+uint32_t address_owner(const IpAddress& a, uint8_t version, uint32_t workers) noexcept {
+  return scale(fold(a, version), workers);
+}
+
+uint32_t pair_owner(const IpAddress& a, const IpAddress& b, uint8_t version,
+                    uint32_t workers) noexcept {
+  return scale(fold(a, version) ^ fold(b, version), workers);
 }
 
 uint32_t flow_owner(const uint8_t* frame, const ParsedPacket& p, uint8_t in_port, const Tables& t,

@@ -23,7 +23,9 @@
 //      replies map back by rule 1, and one internal address:port is always on one worker:
 //      endpoint-independent mapping (RFC 4787 REQ-1) holds across workers. The per-host
 //      quota (snat.max_ports_per_host) counts per worker.
-//   4. Otherwise: the hash of O's address (plain routed flows, IPv6).
+//   4. Otherwise: the hash of both addresses together, the same whichever way a packet goes
+//      and whichever port it arrives on (plain routed flows, IPv6; a router whose two
+//      directions both enter by the outside port, as in a tap of a transit link).
 // Fragments: rules 2 and 4 use addresses only, so a datagram's fragments go where its first
 // one goes. Rules 1 and 3 need the ports only the first fragment carries: the receiving
 // worker remembers where it sent each first fragment (steer_frame's `fragments`) and sends
@@ -48,6 +50,9 @@ inline constexpr uint32_t kAnyWorker = 0xffffffffu;
 
 // The worker of `workers` that `a` hashes to (a multiply-shift of the folded address).
 uint32_t address_owner(const IpAddress& a, uint8_t version, uint32_t workers) noexcept;
+// The same for the pair {a, b}, symmetric: pair_owner(a, b) == pair_owner(b, a).
+uint32_t pair_owner(const IpAddress& a, const IpAddress& b, uint8_t version,
+                    uint32_t workers) noexcept;
 
 // The owner of the parsed packet `p` (parse_packet succeeded) in `frame`, arrived on
 // `in_port`; kAnyWorker when any worker may handle it. `workers` >= 1.

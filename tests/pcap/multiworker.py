@@ -96,15 +96,20 @@ def check(binary, root, case):
         handed_total += sent
         print(f"{case}: {n} workers: {rx} packets, {sent} handed over; per worker "
               + ", ".join(f"{w['packets']}" for w in workers))
-    if handed_total == 0 and sum(one["summary"]["rx"].values()) > 8:
-        failures.append(f"{case}: no packet was ever handed over (the handoff went untested)")
-    return failures
+    return failures, handed_total
 
 
 def main(binary, root, cases):
     failures = []
+    handed = 0
     for case in cases:
-        failures += check(binary, root, case)
+        case_failures, case_handed = check(binary, root, case)
+        failures += case_failures
+        handed += case_handed
+    # A case may happen to keep every flow on the worker that receives it; over all cases
+    # the handoff must have run.
+    if handed == 0:
+        failures.append("no packet was ever handed over in any case (the handoff went untested)")
     for f in failures:
         print("FAIL", f)
     return 1 if failures else 0

@@ -139,13 +139,17 @@ TEST_F(Steering, DnatFlowAndBackendReply) {
   }
 }
 
-// Routed flows (no NAT; a source outside snat.from; IPv6): the remote end decides.
+// Routed flows (no NAT; a source outside snat.from; IPv6): both addresses together decide,
+// whichever port each direction arrives on.
 TEST_F(Steering, PlainRoutedFlowsIpv4AndIpv6) {
   for (uint32_t n = 1; n <= 8; ++n) {
     for (uint32_t r = 1; r < 100; ++r) {
       const std::string remote = "192.0.2." + std::to_string(r);
       const uint32_t w = owner(ipv4("172.16.0.5", remote.c_str(), udp(1000, 2000)), kInside, n);
       EXPECT_EQ(owner(ipv4(remote.c_str(), "172.16.0.5", udp(2000, 1000)), kOutside, n), w);
+      // Both directions entering by the outside port (a transit link).
+      const uint32_t t1 = owner(ipv4("203.0.113.9", remote.c_str(), udp(53, 999)), kOutside, n);
+      EXPECT_EQ(owner(ipv4(remote.c_str(), "203.0.113.9", udp(999, 53)), kOutside, n), t1);
       const std::string remote6 = "2001:db8::" + std::to_string(r);
       const uint32_t w6 = owner(ipv6_udp("fd00::10", remote6.c_str(), 1000, 53), kInside, n);
       ASSERT_LT(w6, n);
