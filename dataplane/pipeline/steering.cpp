@@ -22,11 +22,13 @@ struct End {
 
 // A service's VIP, or one of its backends (address:port; with no port, the address alone).
 bool is_service_end(const Tables& t, const End& e, uint8_t version) noexcept {
+  // A pool-only service (reached through l7-route routes) has no VIP, so no version of its
+  // own: its backends are matched by theirs.
   for (const CompiledService& s : t.services) {
-    if (s.version != version) continue;
-    if (s.vip == e.addr) return true;
+    if (s.version == version && s.vip == e.addr) return true;
     for (const BackendConfig& b : s.backends)
-      if (b.address == e.addr && (!e.has_port || b.port == e.port)) return true;
+      if (b.version == version && b.address == e.addr && (!e.has_port || b.port == e.port))
+        return true;
   }
   return false;
 }
