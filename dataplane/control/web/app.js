@@ -10,6 +10,8 @@ const LAYER_NAMES = {
   local: ["local", "gauntlet's own addresses"],
   firewall: ["firewall", "5-tuple ACL"],
   allowlist: ["egress allow-list", "what pods may reach"],
+  handoff: ["handoff", "to the worker owning the flow"],
+  proxy: ["reverse proxy", "SNI / Host / path → service"],
   waf: ["WAF", "HTTP inspection"],
   loadbalancer: ["load balancer", "Maglev → backend"],
   nat: { ingress: ["Service", "VIP → pod (DNAT)"], egress: ["NAT gateway", "pod → public IP"] },
@@ -78,11 +80,6 @@ function renderLayers() {
     const step = chain && chain.find((s) => s.layer === l.layer);
     if (step) box.classList.add(step.outcome === "stop" ? "hit-stop" : "hit-pass");
     list.append(box);
-    if (l.layer === "loadbalancer") {
-      // The article's reverse proxy routes by name and path; gauntlet has no such layer yet.
-      list.append(el("li", { class: "layer absent", "data-layer": "reverse-proxy" },
-                     el("h3", {}, "reverse proxy"), el("div", { class: "what" }, "not in this build")));
-    }
   }
 }
 
