@@ -143,6 +143,7 @@ struct ProxyConfig {
   bool secret_set = false;
   std::array<uint8_t, 16> cookie_secret{};  // 32 hex digits; unset: random at start
   uint64_t connect_ns = 3000000000ull;      // a backend's SYN-ACK must come by then
+  uint64_t linger_ns = 10000000000ull;      // an ended flow (FINs, RST) lingers this long
   SourceMark mark;
 };
 

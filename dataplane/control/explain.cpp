@@ -6,6 +6,7 @@
 
 #include "dataplane/conntrack/flow_key.h"
 #include "dataplane/conntrack/tcp_state.h"
+#include "dataplane/proxy/route_table.h"
 #include "dataplane/waf/waf_engine.h"
 
 namespace gauntlet {
@@ -149,6 +150,13 @@ void append_details(std::string& s, const Step& st, bool final, const Record& r,
         }
         s += fmt::format(", score {})", r.waf.score);
       }
+      break;
+    case Layer::proxy:
+      // The l7-route flow: its VIP, and once bound the route, service, backend, seq offset.
+      if (r.has_proxy && r.generation == t.generation)
+        if (std::string p = proxy_words(r.proxy, t, st.reason != Reason::proxy_connecting);
+            !p.empty())
+          s += " (" + p + ")";
       break;
     default:
       break;

@@ -177,7 +177,7 @@ void check_proxy_routes(Loader& in, const Config& cfg) {
 }
 
 void load_proxy(Loader& in, const YAML::Node& node, Config& cfg) {
-  if (!in.check_map(node, "proxy", {"flows", "cookie_secret", "connect_ms"})) return;
+  if (!in.check_map(node, "proxy", {"flows", "cookie_secret", "connect_ms", "linger_ms"})) return;
   cfg.proxy.mark = in.mark(node);
   if (node["flows"])
     if (auto n = in.number<uint32_t>(node["flows"], "proxy.flows", 1, 1u << 20))
@@ -185,6 +185,9 @@ void load_proxy(Loader& in, const YAML::Node& node, Config& cfg) {
   if (node["connect_ms"])
     if (auto n = in.number<uint32_t>(node["connect_ms"], "proxy.connect_ms", 1, 60000))
       cfg.proxy.connect_ns = uint64_t{*n} * 1000000ull;
+  if (node["linger_ms"])
+    if (auto n = in.number<uint32_t>(node["linger_ms"], "proxy.linger_ms", 1, 120000))
+      cfg.proxy.linger_ns = uint64_t{*n} * 1000000ull;
   if (node["cookie_secret"]) {
     auto text = in.scalar(node["cookie_secret"], "cookie_secret");
     auto hex = [](char ch) {

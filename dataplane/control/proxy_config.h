@@ -19,7 +19,7 @@ bool load_service_proxy(Loader& in, const YAML::Node& node, ServiceConfig& svc);
 // (not l7-route ones), TCP only; no route is listed twice.
 void check_proxy_routes(Loader& in, const Config& cfg);
 
-// proxy: {flows: N, cookie_secret: 32 hex digits, connect_ms: N}
+// proxy: {flows: N, cookie_secret: 32 hex digits, connect_ms: N, linger_ms: N}
 void load_proxy(Loader& in, const YAML::Node& node, Config& cfg);
 
 }  // namespace gauntlet

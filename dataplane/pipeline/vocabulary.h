@@ -142,6 +142,7 @@ constexpr std::string_view outcome_name(Outcome o) noexcept {
   X(proxy_cookie_invalid, proxy, "proxy:cookie-invalid")                             \
   X(proxy_no_flow, proxy, "proxy:no-flow")                                           \
   X(proxy_flow_table_full, proxy, "proxy:flow-table-full")                           \
+  X(proxy_linger_reclaimed, proxy, "proxy:linger-reclaimed")                         \
   X(proxy_buffered, proxy, "proxy:buffered")                                         \
   X(proxy_connecting, proxy, "proxy:connecting")                                     \
   X(proxy_bound, proxy, "proxy:bound")                                               \

@@ -106,9 +106,31 @@ void ProxyFlows::unlink(uint32_t i, uint8_t leg) noexcept {
   if (*at == i) *at = flows_[i].next[leg];
 }
 
+void ProxyFlows::linger(uint32_t i, uint64_t expiry_ns) noexcept {
+  ProxyFlow& f = flows_[i];
+  if (f.state == ProxyState::free || f.state == ProxyState::closing) return;
+  f.state = ProxyState::closing;
+  f.linger_prev = linger_tail_;
+  f.linger_next = kNoProxyFlow;
+  (linger_tail_ == kNoProxyFlow ? linger_head_ : flows_[linger_tail_].linger_next) = i;
+  linger_tail_ = i;
+  ++lingering_;
+  if (expiry_ns < wheel_.node(i).expiry_ns || !wheel_.scheduled(i)) {
+    wheel_.set_expiry(i, expiry_ns);
+    if (!wheel_.scheduled(i)) wheel_.schedule(i);
+  }
+}
+
 void ProxyFlows::close(uint32_t i) noexcept {
   ProxyFlow& f = flows_[i];
   if (f.state == ProxyState::free) return;
+  if (f.state == ProxyState::closing) {
+    (f.linger_prev == kNoProxyFlow ? linger_head_ : flows_[f.linger_prev].linger_next) =
+        f.linger_next;
+    (f.linger_next == kNoProxyFlow ? linger_tail_ : flows_[f.linger_next].linger_prev) =
+        f.linger_prev;
+    --lingering_;
+  }
   unlink(i, 0);
   if (f.bound) unlink(i, 1);
   wheel_.cancel(i);

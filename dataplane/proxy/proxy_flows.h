@@ -3,6 +3,10 @@
 // after construction; a full pool refuses new flows (proxy:flow-table-full). Each flow is
 // found by the 4-tuple of either leg as it arrives (client -> VIP on the outside port, backend
 // -> client on the inside port). Timers run on the dataplane clock (TimerWheel).
+// A flow that has ended (both FINs, or a RST) lingers (closing) for proxy.linger_ms so that
+// segments still in flight (the last ACK, a late TLS close_notify, the RST answering it) are
+// translated and forwarded; the lingering flows form a list, oldest first, so that a full
+// pool takes the oldest one back (proxy:linger-reclaimed) instead of refusing a new flow.
 // Threads: one per worker, used only by it; the constructor runs on the control core.
 #pragma once
 
@@ -23,7 +27,6 @@ struct Config;
 inline constexpr uint32_t kNoProxyFlow = 0xffffffffu;
 inline constexpr uint8_t kProxyWindowScale = 7;  // what gauntlet's SYN-ACK offers
 inline constexpr uint64_t kProxyIdleNs = 300ull * 1000000000ull;
-inline constexpr uint64_t kProxyCloseNs = 10ull * 1000000000ull;
 inline constexpr size_t kProxyRanges = 4;  // out-of-order pieces held while waiting
 
 enum class ProxyState : uint8_t { free, waiting, connecting, spliced, closing };
@@ -47,6 +50,7 @@ struct ProxyFlow {
   // Client bytes held while waiting, by offset from client_isn + 1: [begin, end) pieces.
   uint32_t range_begin[kProxyRanges] = {}, range_end[kProxyRanges] = {};
   uint32_t next[2] = {kNoProxyFlow, kNoProxyFlow};  // hash chains by leg (next[0]: free list too)
+  uint32_t linger_prev = kNoProxyFlow, linger_next = kNoProxyFlow;  // the lingering list
   TimerNode timer;
   // Bytes from the start that are contiguous.
   uint32_t contiguous() const noexcept {
@@ -74,6 +78,12 @@ class ProxyFlows {
   // Once the backend is chosen: the backend leg's key becomes findable.
   void bind(uint32_t i) noexcept;
   void close(uint32_t i) noexcept;  // back to the pool, both keys forgotten
+  // The flow has ended: it lingers (closing) until `expiry_ns` (never later than the timer it
+  // has) and joins the end of the lingering list. Nothing happens when it already lingers.
+  void linger(uint32_t i, uint64_t expiry_ns) noexcept;
+  // The flow that has lingered longest, or kNoProxyFlow.
+  uint32_t oldest_lingering() const noexcept { return linger_head_; }
+  uint32_t lingering() const noexcept { return lingering_; }
   void set_expiry(uint32_t i, uint64_t ns) noexcept { wheel_.set_expiry(i, ns); }
 
   // Stores `len` client bytes at `offset` (from client_isn + 1). False when they do not fit
@@ -110,6 +120,8 @@ class ProxyFlows {
   std::vector<uint32_t> heads_[2];  // per leg; power of two, 2x the flows
   uint32_t free_ = kNoProxyFlow;    // free list through next[0]
   uint32_t in_use_ = 0;
+  uint32_t linger_head_ = kNoProxyFlow, linger_tail_ = kNoProxyFlow;
+  uint32_t lingering_ = 0;
   bool started_ = false;
   TimerWheel wheel_;
 };

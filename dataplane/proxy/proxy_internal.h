@@ -17,7 +17,8 @@ void note_flow(PacketContext& c, const ProxyFlow& f) noexcept;
 
 // A spliced segment: translated (seq_translate.h), its addresses rewritten like the L4 path
 // (client -> backend: destination VIP -> backend; backend -> client: source backend -> VIP)
-// and handed on to be routed (Tracking::proxied). FIN/RST close the flow as they pass.
+// and handed on to be routed (Tracking::proxied). A RST, or the second FIN, ends the flow:
+// it lingers for proxy.linger_ms (proxy_flows.h).
 void splice(Worker& w, rte_mbuf* m, PacketContext& c, uint32_t flow, uint8_t leg) noexcept;
 
 // A backend segment of a flow still connecting (its SYN-ACK, or a refusal).

@@ -58,16 +58,12 @@ void splice(Worker& w, rte_mbuf* m, PacketContext& c, uint32_t i, uint8_t leg) n
   c.tracking = Tracking::proxied;
   c.flow_judged = true;
   c.decide(Layer::proxy, Outcome::pass, Reason::proxy_spliced);
-  if (p.tcp_flags & kTcpRst) {
-    w.proxy.close(i);
-    return;
-  }
-  if (f.client_fin && f.backend_fin && f.state != ProxyState::closing) {
-    f.state = ProxyState::closing;  // the last ACKs still pass; then the flow is freed
-    w.proxy.set_expiry(i, c.time_ns + kProxyCloseNs);
-  } else if (f.state == ProxyState::spliced) {
+  // Ended (a RST, or both FINs): the flow lingers, its timer not extended by what follows, so
+  // that segments still in flight on either leg are translated too; then it is freed.
+  if (p.tcp_flags & kTcpRst || (f.client_fin && f.backend_fin))
+    w.proxy.linger(i, c.time_ns + w.tables->proxy.linger_ns);
+  else if (f.state == ProxyState::spliced)
     w.proxy.set_expiry(i, c.time_ns + kProxyIdleNs);
-  }
 }
 
 }  // namespace gauntlet

@@ -138,6 +138,7 @@ void open_flow(Worker& w, rte_mbuf* m, PacketContext& c, uint16_t vip_service,
   const ParsedPacket& p = c.parsed;
   const uint8_t* frame = rte_pktmbuf_mtod(m, const uint8_t*);
   const uint8_t* tcp = frame + p.l4_offset;
+  c.proxy = ProxyNote{};  // no flow yet: nothing bound (the context may hold an older packet's)
   c.proxy.set = true;
   c.proxy.vip_service = vip_service;
   if ((p.tcp_flags & (kTcpSyn | kTcpRst | kTcpAck)) != kTcpAck) {
@@ -151,7 +152,13 @@ void open_flow(Worker& w, rte_mbuf* m, PacketContext& c, uint16_t vip_service,
     c.decide(Layer::proxy, Outcome::stop, Reason::proxy_cookie_invalid);
     return;
   }
-  const uint32_t i = w.proxy.open({p.src, p.dst, p.src_port, p.dst_port}, c.time_ns + vip.wait_ns);
+  uint32_t i = w.proxy.open({p.src, p.dst, p.src_port, p.dst_port}, c.time_ns + vip.wait_ns);
+  if (const uint32_t old = w.proxy.oldest_lingering(); i == kNoProxyFlow && old != kNoProxyFlow) {
+    // Full, but a flow that has ended still lingers: the oldest one gives its slot (an event).
+    flow_event(w, w.proxy[old], Reason::proxy_linger_reclaimed, c.time_ns);
+    w.proxy.close(old);
+    i = w.proxy.open({p.src, p.dst, p.src_port, p.dst_port}, c.time_ns + vip.wait_ns);
+  }
   if (i == kNoProxyFlow) return refuse(w, m, c, Reason::proxy_flow_table_full, kNoProxyFlow);
   ProxyFlow& f = w.proxy[i];
   const SeenOptions seen = read_options(tcp, p.payload_offset - p.l4_offset);
@@ -183,7 +190,12 @@ void proxy_stage(Worker& w, Burst& b) noexcept {
       continue;
     rte_mbuf* m = b.mbufs[i];
     uint8_t leg = 0;
-    const uint32_t flow = w.proxy.find({p.src, p.dst, p.src_port, p.dst_port}, leg);
+    uint32_t flow = w.proxy.find({p.src, p.dst, p.src_port, p.dst_port}, leg);
+    if (flow != kNoProxyFlow && leg == 0 && w.proxy[flow].state == ProxyState::closing &&
+        (p.tcp_flags & (kTcpSyn | kTcpAck)) == kTcpSyn) {
+      w.proxy.close(flow);  // the client reuses the tuple of a lingering flow: a new connection
+      flow = kNoProxyFlow;
+    }
     if (flow != kNoProxyFlow) {
       const ProxyState state = w.proxy[flow].state;
       if (leg == 1 && state == ProxyState::connecting)

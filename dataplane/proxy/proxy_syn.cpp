@@ -45,6 +45,7 @@ void proxy_syn_stage(Worker& w, Burst& b) noexcept {
     s.window = static_cast<uint16_t>(std::min<uint32_t>(vip->wait_bytes, 65535));
     s.options = options;
     s.options_length = write_syn_options(options, ours, cookie_tsval(c.time_ns), seen.tsval);
+    c.proxy = ProxyNote{};  // a cookie holds no flow: nothing bound
     c.proxy.set = true;
     c.proxy.vip_service = static_cast<uint16_t>(index);
     if (write_segment(m, s)) {

@@ -61,19 +61,41 @@ RouteMatch match_route(const ProxyVip& vip, const RouteRequest& r) noexcept {
   return {vip.default_service, kDefaultRoute};
 }
 
+namespace {
+
+std::string route_text(const ProxyVip& vip, uint16_t route) {
+  if (route >= vip.routes.size()) return "default";
+  const ProxyRoute& r = vip.routes[route];
+  std::string s = fmt::format("{} {}{}", r.tls ? "sni" : "host", r.wildcard ? "*" : "",
+                              r.name.empty() ? "any" : r.name);
+  if (!r.path.empty()) s += " path " + r.path;
+  return s;
+}
+
+}  // namespace
+
+std::string proxy_words(const ProxyNote& n, const Tables& t, bool offset_known) {
+  if (!n.set || n.vip_service >= t.services.size()) return "";
+  std::string s = fmt::format("VIP {}", t.services[n.vip_service].name);
+  const ProxyVip* vip = t.proxy.vip(n.vip_service);
+  if (!n.bound || !vip) return s;
+  s += fmt::format(", route {}", route_text(*vip, n.route));
+  if (n.service < t.services.size() && n.backend < t.services[n.service].backends.size()) {
+    const CompiledService& svc = t.services[n.service];
+    const BackendConfig& b = svc.backends[n.backend];
+    s += fmt::format(" to service {}, backend {}:{}", svc.name, format_ip(b.address, b.version),
+                     b.port);
+    if (offset_known) s += fmt::format(", seq offset {}", n.seq_delta);
+  }
+  return s;
+}
+
 std::string proxy_trace_json(const ProxyNote& n, const Tables& t) {
   if (n.vip_service >= t.services.size()) return "";
   std::string s = fmt::format(R"(,"proxy":{{"vip":"{}")", t.services[n.vip_service].name);
   const ProxyVip* vip = t.proxy.vip(n.vip_service);
   if (n.bound && vip) {
-    std::string route = "default";
-    if (n.route < vip->routes.size()) {
-      const ProxyRoute& r = vip->routes[n.route];
-      route = fmt::format("{} {}{}", r.tls ? "sni" : "host", r.wildcard ? "*" : "",
-                          r.name.empty() ? "any" : r.name);
-      if (!r.path.empty()) route += " path " + r.path;
-    }
-    s += fmt::format(R"(,"route":"{}")", route);
+    s += fmt::format(R"(,"route":"{}")", route_text(*vip, n.route));
     if (n.service < t.services.size() && n.backend < t.services[n.service].backends.size()) {
       const CompiledService& svc = t.services[n.service];
       const BackendConfig& b = svc.backends[n.backend];
@@ -89,6 +111,7 @@ ProxyTables build_proxy_tables(const Config& cfg) {
   t.key = cfg.proxy.secret_set ? cfg.proxy.cookie_secret : process_key();
   t.flows = cfg.proxy.flows;
   t.connect_ns = cfg.proxy.connect_ns;
+  t.linger_ns = cfg.proxy.linger_ns;
   for (const ServiceConfig& svc : cfg.services) {
     ProxyVip v;
     const ServiceProxyConfig& p = svc.proxy;

@@ -58,7 +58,8 @@ struct ProxyTables {
   CookieKey key{};
   uint32_t flows = 0;  // proxied flows per worker (sizes the worker's pool at start)
   uint64_t connect_ns = 0;
-  bool any = false;  // some service is l7-route
+  uint64_t linger_ns = 0;  // how long an ended flow lingers (proxy_flows.h)
+  bool any = false;        // some service is l7-route
   const ProxyVip* vip(size_t service) const noexcept {
     return service < vips.size() && vips[service].l7 ? &vips[service] : nullptr;
   }
@@ -70,6 +71,10 @@ struct ProxyNote;
 // the VIP's service, the route that matched ("sni api.site.com", "host *.site.com path
 // /static/", "default"), the chosen service and backend, and the splice's sequence offset.
 std::string proxy_trace_json(const ProxyNote& note, const Tables& t);
+// The same in words, for --explain: "VIP site, route sni api.site.com to service site-api,
+// backend 10.0.0.11:8080, seq offset N" (only the VIP before a route is decided; no offset
+// until the backend has answered: `offset_known` false while connecting).
+std::string proxy_words(const ProxyNote& note, const Tables& t, bool offset_known);
 
 // Control core. Service names resolve to indexes of cfg.services (validated by the config).
 // The cookie key is cfg.proxy's secret, or one random key per process.

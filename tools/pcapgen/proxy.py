@@ -314,6 +314,56 @@ def case_proxy_long_transfer():
     return s.items
 
 
+ALERT = b"\x15\x03\x03\x00\x02\x01\x00"  # a TLS close_notify alert record
+
+
+def late_close(c):
+    """The server closes first (close_notify with its FIN); the client's FIN overtakes its own
+    close_notify, so both FINs have passed when the close_notify, the server's RST answering
+    it, the client's last ACK and a second RST (answering the FIN) arrive, a second later."""
+    c.btv += 1
+    c.s.add(c.b("FPA", ALERT))
+    c.received += len(ALERT) + 1
+    c.client_ack()
+    c.ctv += 1
+    c.s.add(c.c("FA", seq=c.isn + 1 + c.sent + len(ALERT)))
+    c.s.at((story_ns(c.s) - BASE_TIME_US * 1000) / 1e9 + 1.0)
+    c.ctv += 1
+    c.s.add(c.c("PA", ALERT))
+    c.sent += len(ALERT) + 1
+    c.btv += 1
+    c.s.add(c.b("R", seq=c.bisn + 1 + c.received))
+    c.ctv += 1
+    c.s.add(c.c("A"))
+    c.s.add(c.b("R", seq=c.bisn + 1 + c.received))
+
+
+def case_proxy_late_close():
+    """Closing, with proxy.linger_ms 5000 and a pool of 3 flows: the server closes first and
+    every late segment of either side (late_close) is translated and forwarded; a SYN on the
+    lingering tuple starts a new connection (to the same backend); then a flow that has ended
+    lingers while the pool fills, and the next new flow takes its slot
+    (proxy:linger-reclaimed), after which that flow's late ACK meets no flow."""
+    s = Story()
+    a = Proxied(s, 47000, 0x47000000, MAIN).handshake()
+    a.send(client_hello("site.com")).accept().respond(b"\x16\x03\x03\x00\x02hi").client_ack()
+    late_close(a)
+    s.at(3.0)
+    again = Proxied(s, 47000, 0x47100000, MAIN).handshake()  # the same tuple, 2 s later
+    again.send(client_hello("site.com")).accept().respond(b"\x16\x03\x03\x00\x03new")
+    again.client_ack()
+    ended = Proxied(s, 47001, 0x47200000, API).handshake()
+    ended.send(client_hello("api.site.com")).accept().respond(b"\x16\x03\x03\x00\x02ok")
+    ended.client_ack().close()
+    busy = Proxied(s, 47002, 0x47300000, API).handshake()
+    busy.send(client_hello("api.site.com")).accept()
+    full = Proxied(s, 47003, 0x47400000, MAIN).handshake()  # the pool is full: reclaims 47001
+    full.send(client_hello("site.com")).accept()
+    ended.ctv += 1
+    s.add(ended.c("A"))  # its slot was taken back: proxy:cookie-invalid
+    return s.items
+
+
 def demo_proxy():
     """The demo's proxy part (rules/gauntlet.yaml's site VIP, DEMO_SITE_VIP): HTTP by Host to the api pool,
     TLS by SNI to the main pool, and a Host no route names (reset). No timestamps, so the
@@ -341,4 +391,5 @@ CASES = {
     "proxy-syn-flood": case_proxy_syn_flood,
     "proxy-bad-input": case_proxy_bad_input,
     "proxy-long-transfer": case_proxy_long_transfer,
+    "proxy-late-close": case_proxy_late_close,
 }
