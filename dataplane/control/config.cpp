@@ -180,11 +180,10 @@ void load_root(Loader& in, const YAML::Node& root, Config& cfg) {
     in.error_at(1, 1, "the config must be a YAML mapping (workers:, ports:, routes:, ...)");
     return;
   }
-  in.check_map(
-      root, "the config",
-      {"workers", "neighbour_capacity", "mbufs", "ports", "routes", "neighbours", "max_rules",
-       "firewall", "allowlist", "conntrack", "snat", "services", "waf", "metrics", "events",
-       "proxy"});
+  in.check_map(root, "the config",
+               {"workers", "neighbour_capacity", "mbufs", "ports", "routes", "neighbours",
+                "max_rules", "firewall", "allowlist", "conntrack", "snat", "services", "waf",
+                "metrics", "events", "proxy"});
   if (root["workers"])
     if (auto n = in.number<uint32_t>(root["workers"], "workers", 1, 64)) cfg.workers = *n;
   if (root["neighbour_capacity"])

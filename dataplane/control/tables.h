@@ -60,7 +60,7 @@ struct CompiledService {
   bool reports_backends = false;            // checked or drained backends: the summary lists them
   Forwarding forwarding = Forwarding::dnat;
   uint64_t table_hash = 0;  // maglev_table_hash(): the same on every instance with this state
-  bool any_reset = false;                   // some reset_flows entry is set
+  bool any_reset = false;   // some reset_flows entry is set
   bool serves(uint16_t port) const noexcept {
     for (uint16_t p : ports)
       if (p == port) return true;
