@@ -154,7 +154,14 @@ function renderServices() {
                      el("td", {}, bar, " " + (share * 100).toFixed(1) + "%")));
     }
     table.append(body);
-    root.append(el("h3", {}, svc.name + " — " + endpoint(svc.vip, (svc.ports || []).join(","))), table);
+    // A pool-only service (no VIP, no ports) is reached through an l7-route VIP's routes; an
+    // l7-route VIP has no backends of its own.
+    const pool = !(svc.ports || []).length;
+    const title = svc.name + " — " + (pool ? "pool, reached through routes"
+                                           : endpoint(svc.vip, (svc.ports || []).join(",")));
+    root.append(el("h3", {}, title));
+    if ((svc.backends || []).length) root.append(table);
+    else root.append(el("p", { class: "muted" }, "routes by SNI, Host and path to the pools"));
   }
 }
 
