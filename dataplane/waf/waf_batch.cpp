@@ -97,7 +97,8 @@ void waf_record(const WafEngine& e, WafRequestState& st, uint32_t rule, WafField
     st.matches[st.match_count++] = {rule, static_cast<uint8_t>(field)};
     if (st.match_count == 1) {
       st.excerpt_length = static_cast<uint8_t>(std::min(excerpt.size(), kWafExcerptBytes));
-      std::memcpy(st.excerpt, excerpt.data(), st.excerpt_length);
+      // A match at the end of a body stream has no bytes left to quote (an empty view).
+      if (st.excerpt_length != 0) std::memcpy(st.excerpt, excerpt.data(), st.excerpt_length);
     }
   }
   const WafRule& r = e.rules[rule];

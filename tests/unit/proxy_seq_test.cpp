@@ -39,7 +39,7 @@ std::vector<uint8_t> segment(uint32_t seq, uint32_t ack, uint16_t window,
   h[12] = static_cast<uint8_t>((h.size() / 4) << 4);
   h[13] = 0x10;
   h[14] = window >> 8, h[15] = static_cast<uint8_t>(window);
-  std::memcpy(&h[20], options.data(), options.size());
+  if (!options.empty()) std::memcpy(&h[20], options.data(), options.size());
   seal(h);
   return h;
 }
