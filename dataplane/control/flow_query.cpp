@@ -27,13 +27,18 @@ void offer(FlowQuery& q, const FlowSample& s) noexcept {
   q.top[i] = s;
 }
 
-void count_backend(FlowQuery& q, uint32_t backend) noexcept {
+bool same_backend(const BackendFlows& a, const BackendFlows& b) noexcept {
+  return a.service == b.service && a.port == b.port && a.address == b.address;
+}
+
+void count_backend(FlowQuery& q, const FlowEntry& e) noexcept {
+  const BackendFlows key{static_cast<uint16_t>(e.backend >> 16), e.nat_port, e.nat_addr, 1};
   for (uint32_t i = 0; i < q.backend_count; ++i)
-    if (q.backends[i].backend == backend) {
+    if (same_backend(q.backends[i], key)) {
       ++q.backends[i].flows;
       return;
     }
-  if (q.backend_count < kBackendSlots) q.backends[q.backend_count++] = {backend, 1};
+  if (q.backend_count < kBackendSlots) q.backends[q.backend_count++] = key;
 }
 
 }  // namespace
@@ -53,7 +58,7 @@ void serve_flow_query(FlowQuery& q, FlowTable& flows, uint8_t worker) noexcept {
     const FlowEntry& e = flows.at(i);
     if (!e.in_use() || !matches(q, e)) continue;
     ++q.matched;
-    if (e.nat() == NatKind::destination || e.tunnelled()) count_backend(q, e.backend);
+    if (e.nat() == NatKind::destination || e.tunnelled()) count_backend(q, e);
     FlowSample s;
     s.key = e.key;
     s.original_is_lo = e.original_is_lo;
@@ -104,7 +109,7 @@ FlowAnswer FlowQueries::ask(const IpAddress* address, uint8_t version, uint32_t 
     for (uint32_t i = 0; i < q->backend_count; ++i) {
       auto it =
           std::find_if(answer.backends.begin(), answer.backends.end(),
-                       [&](const BackendFlows& b) { return b.backend == q->backends[i].backend; });
+                       [&](const BackendFlows& b) { return same_backend(b, q->backends[i]); });
       if (it == answer.backends.end())
         answer.backends.push_back(q->backends[i]);
       else
@@ -115,6 +120,14 @@ FlowAnswer FlowQueries::ask(const IpAddress* address, uint8_t version, uint32_t 
                    [](const FlowSample& a, const FlowSample& b) { return a.bytes > b.bytes; });
   if (answer.top.size() > limit) answer.top.resize(limit);
   return answer;
+}
+
+uint64_t flows_to_backend(const std::vector<BackendFlows>& counts, size_t service,
+                          const BackendConfig& backend) noexcept {
+  for (const BackendFlows& f : counts)
+    if (f.service == service && f.port == backend.port && f.address == backend.address)
+      return f.flows;
+  return 0;
 }
 
 }  // namespace gauntlet

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dataplane/conntrack/flow_table.h"
+#include "dataplane/control/config.h"
 
 namespace gauntlet {
 
@@ -32,8 +33,13 @@ struct FlowSample {
   uint8_t worker = 0;
 };
 
+// DNAT or tunnelled flows pinned to one backend. Keyed by the flow's service index and the
+// backend's address:port (what the flow is translated to), not by the backend's position in
+// its list: a reload that reorders a backend list keeps every count with its backend.
 struct BackendFlows {
-  uint32_t backend = kNoFlowBackend;  // service << 16 | backend index
+  uint16_t service = 0;
+  uint16_t port = 0;  // host order
+  IpAddress address{};
   uint64_t flows = 0;
 };
 
@@ -67,6 +73,11 @@ struct FlowAnswer {
   std::vector<FlowSample> top;         // by bytes, largest first, at most `limit`
   std::vector<BackendFlows> backends;  // DNAT flows per backend
 };
+
+// Flows pinned to `backend` of service number `service` (its index in the generation's
+// services), from an answer's per-backend counts.
+uint64_t flows_to_backend(const std::vector<BackendFlows>& counts, size_t service,
+                          const BackendConfig& backend) noexcept;
 
 // Any thread: asks every worker and merges. Questions are serialised; a worker that has not
 // answered within `timeout_ms` (stopped, or stalled) leaves the answer incomplete.

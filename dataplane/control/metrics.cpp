@@ -87,12 +87,10 @@ void admin_request(const Operations& ops, const httplib::Request& req, httplib::
 
 std::string web_view_json(const Operations& ops) {
   const FlowAnswer flows = ops.flows->ask(nullptr, 0, 0, 1000);
-  std::vector<std::pair<uint32_t, uint64_t>> per_backend;
-  for (const BackendFlows& f : flows.backends) per_backend.emplace_back(f.backend, f.flows);
   static const RecentStops none;
   return view_json("live", summary_json(ops.generations->totals(true)),
                    ops.stops ? *ops.stops : none,
-                   services_json(ops.generations->view()->services, &per_backend));
+                   services_json(ops.generations->view()->services, &flows.backends));
 }
 
 std::string metrics_text(const Operations& ops) {
@@ -150,9 +148,7 @@ std::string metrics_text(const Operations& ops) {
     for (size_t i = 0; i < tables.services.size(); ++i) {
       const ServiceView& svc = tables.services[i];
       for (size_t b = 0; b < svc.backends.size(); ++b) {
-        uint64_t n = 0;
-        for (const BackendFlows& f : flows.backends)
-          if (f.backend == (uint32_t(i) << 16 | uint32_t(b))) n = f.flows;
+        const uint64_t n = flows_to_backend(flows.backends, i, svc.backends[b]);
         const std::string labels = fmt::format("service=\"{}\",backend=\"{}\"", label(svc.name),
                                                label(backend_name(svc.backends[b])));
         fmt::format_to(out, "gauntlet_backend_flows{{{}}} {}\n", labels, n);

@@ -148,10 +148,7 @@ int services(const char*, const char* params, rte_tel_data* d, const Operations&
         rte_tel_data_start_dict(row);
         add_string(row, "address", backend_name(s.backends[b]));
         rte_tel_data_add_dict_u64(row, "weight", s.backends[b].weight);
-        uint64_t n = 0;
-        for (const BackendFlows& f : flows.backends)
-          if (f.backend == (uint32_t(i) << 16 | uint32_t(b))) n = f.flows;
-        rte_tel_data_add_dict_u64(row, "flows", n);
+        rte_tel_data_add_dict_u64(row, "flows", flows_to_backend(flows.backends, i, s.backends[b]));
         if (b < s.down.size()) add_string(row, "health", s.down[b] ? "down" : "up");
         add_container(d, fmt::format("backend{}", b), row);
       }

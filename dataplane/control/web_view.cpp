@@ -59,7 +59,7 @@ std::vector<ServiceView> service_views(const Tables& t) {
 }
 
 std::string services_json(const std::vector<ServiceView>& services,
-                          const std::vector<std::pair<uint32_t, uint64_t>>* flows) {
+                          const std::vector<BackendFlows>* flows) {
   std::string s = "[";
   auto out = std::back_inserter(s);
   for (size_t i = 0; i < services.size(); ++i) {
@@ -78,12 +78,7 @@ std::string services_json(const std::vector<ServiceView>& services,
       if (be.health)
         fmt::format_to(out, R"(,"health":"{}")",
                        b < svc.down.size() && svc.down[b] ? "down" : "up");
-      if (flows) {
-        uint64_t n = 0;
-        for (const auto& [backend, count] : *flows)
-          if (backend == (uint32_t(i) << 16 | uint32_t(b))) n = count;
-        fmt::format_to(out, R"(,"flows":{})", n);
-      }
+      if (flows) fmt::format_to(out, R"(,"flows":{})", flows_to_backend(*flows, i, be));
       s += '}';
     }
     s += "]}";

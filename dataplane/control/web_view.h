@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dataplane/control/flow_query.h"
 #include "dataplane/control/reload.h"
 #include "dataplane/control/tables.h"
 
@@ -36,7 +37,7 @@ std::vector<ServiceView> service_views(const Tables& t);
 // "health" (when checked),"flows" (when known)}]}. `flows` (may be null): DNAT flows per
 // backend, indexed service << 16 | backend.
 std::string services_json(const std::vector<ServiceView>& services,
-                          const std::vector<std::pair<uint32_t, uint64_t>>* flows = nullptr);
+                          const std::vector<BackendFlows>* flows = nullptr);
 
 // The data the page shows: {"mode":"live"|"replay","summary":..,"stopped":[..],"services":..}.
 std::string view_json(std::string_view mode, const std::string& summary_json,

@@ -180,6 +180,12 @@ def scrape_loop():
 
 t = threading.Thread(target=scrape_loop)
 t.start()
+# The reloads list the dns backends the other way round: each count must stay with its
+# backend's address:port, not with a position in the list.
+listed = "      - { address: 10.0.0.10, port: 53, weight: 1 }\n      - { address: 10.0.0.11, port: 53, weight: 3 }"
+assert listed in config
+with open(f"{tmp}/ops.yaml", "w") as f:
+    f.write(config.replace(listed, "\n".join(reversed(listed.split("\n")))))
 os.rename(events, events + ".1")  # log rotation: the SIGHUP reopens the path
 p.send_signal(signal.SIGHUP)
 for _ in range(100):
@@ -196,6 +202,10 @@ check(results and all("# TYPE gauntlet_generation gauge" in r for r in results),
 text = scrape()
 check(metric(text, "gauntlet_generation") == 3 and
       metric(text, "gauntlet_reloads_total", '{result="ok"}') == 2, "metrics after two reloads")
+r10 = metric(text, "gauntlet_backend_flows", '{service="dns",backend="10.0.0.10:53"}') or 0
+r11 = metric(text, "gauntlet_backend_flows", '{service="dns",backend="10.0.0.11:53"}') or 0
+check((r10, r11) == (f10, f11), f"backend flows after the reordering reloads: {r10} + {r11}, "
+      f"before {f10} + {f11}")
 rc, out, err = stop(p, prefix)
 check(rc == 0 and "gauntlet summary (generation 3)" in out, f"exit {rc}: {out[:200]}")
 rotated = [json.loads(l)["event"] for l in open(events + ".1")]
