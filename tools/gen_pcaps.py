@@ -30,6 +30,7 @@ from scapy.all import (  # noqa: F401  (scapy.all loads every layer binding)
     Ether,
     ICMP,
     ICMPv6EchoRequest,
+    ICMPv6PacketTooBig,
     ICMPv6ND_NS,
     ICMPv6NDOptSrcLLAddr,
     IP,
@@ -901,6 +902,36 @@ def case_lb_dnat():
                               TCP(sport=40900, dport=8080, flags="A", seq=1, ack=1)))]
 
 
+def case_lb_icmp_errors():
+    """ICMP errors about load-balanced flows, IPv4 and IPv6: from the client's side about a
+    reply the client saw from the VIP (to the backend, quoting the reply as the backend sent
+    it), from the backend about a packet it got (to the client, from the VIP)."""
+    c = TcpConn(CLIENT_A, 40950, POD10_IP, POD10_MAC, 8080, outside_isn=0x5000, pod_isn=0x6000,
+                public_ip=API_VIP)
+    pkts = [c.outside("S", options=DEMO_SYN_OPTS), c.pod("SA", options=DEMO_SYN_OPTS), c.outside("A")]
+    # A router on the client's path: the VIP's reply is too big for its next hop.
+    pkts.append(out(from_internet(IP(src=GW_IP, dst=API_VIP, ttl=60) /
+                                  ICMP(type=3, code=4, nexthopmtu=1400) /
+                                  Raw(quoted(API_VIP, 8080, CLIENT_A, 40950, proto="tcp")))))
+    # The backend's side: an error about the packet the client sent to the VIP.
+    pkts.append(inn(from_pod(POD10_MAC, IP(src=POD10_IP, dst=CLIENT_A, ttl=64) /
+                             ICMP(type=3, code=4, nexthopmtu=1280) /
+                             Raw(quoted(CLIENT_A, 40950, POD10_IP, 8080, proto="tcp")))))
+    # An error about a tuple of the VIP nobody has: dropped.
+    pkts.append(out(from_internet(IP(src=GW_IP, dst=API_VIP, ttl=60) /
+                                  ICMP(type=3, code=4, nexthopmtu=1400) /
+                                  Raw(quoted(API_VIP, 8080, CLIENT_A, 40951, proto="tcp")))))
+    c6 = TcpConn(CLIENT6, 41500, POD6_IP, POD6_MAC, 80, outside_isn=0x7000, pod_isn=0x8000,
+                 v6=True, public_ip=WEB_VIP6)
+    pkts += [c6.outside("S", options=DEMO_SYN_OPTS), c6.pod("SA", options=DEMO_SYN_OPTS),
+             c6.outside("A")]
+    reply6 = raw(IPv6(src=WEB_VIP6, dst=CLIENT6, hlim=63) /
+                 TCP(sport=80, dport=41500, flags="A", seq=0x8001, ack=0x7001) / Raw(b"x" * 1300))
+    pkts.append(out(from_internet(IPv6(src=GW_IP6, dst=WEB_VIP6, hlim=60) /
+                                  ICMPv6PacketTooBig(mtu=1280) / Raw(reply6))))
+    return pkts
+
+
 def case_lb_port_not_configured():
     """A VIP port no service has: TCP gets a RST, UDP an ICMP port unreachable."""
     return [syn_to(WEB_VIP, CLIENT_A, 41000, dport=81),
@@ -935,6 +966,7 @@ CASES = {
     "conntrack-table-full": case_conntrack_table_full,
     "lb-spread": case_lb_spread,
     "lb-dnat": case_lb_dnat,
+    "lb-icmp-errors": case_lb_icmp_errors,
     "lb-port-not-configured": case_lb_port_not_configured,
     "demo": case_demo,
 }

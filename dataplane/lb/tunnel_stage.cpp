@@ -86,7 +86,10 @@ void tunnel_stage(Worker& w, Burst& b) noexcept {
   const uint32_t link_mtu = inside.mtu ? inside.mtu : 1500;
   for (uint16_t i = 0; i < b.count; ++i) {
     PacketContext& c = b.ctx[i];
-    if (c.final || !c.flow || c.tracking != Tracking::tracked ||
+    // An ICMP error about the flow that travels its original way (toward the VIP: about a
+    // reply the backend sent) goes to the backend as it is, so its kernel sees it.
+    if (c.final || !c.flow ||
+        (c.tracking != Tracking::tracked && c.tracking != Tracking::related) ||
         c.flow_dir != static_cast<uint8_t>(FlowDirection::original) || !c.flow->tunnelled())
       continue;
     const ParsedPacket& p = c.parsed;

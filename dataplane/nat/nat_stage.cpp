@@ -85,6 +85,38 @@ void translate_error(uint8_t* frame, const ParsedPacket& p, const QuotedPacket& 
   recompute_icmp4_checksum(frame + p.l4_offset, p.l3_end - p.l4_offset);
 }
 
+// An ICMP error about a load-balanced (DNAT) flow, IPv4 or IPv6, `dir` the way it travels.
+// Toward the VIP (original): an error from the client's side about a reply the client saw
+// from the VIP (fragmentation needed on the way back, port unreachable) goes to the backend,
+// and the quote shows the reply as the backend sent it. Toward the client (reply): an error
+// about a packet sent on to the backend comes from the VIP, quoting the packet as the client
+// sent it. As Linux does it, the outer address is the mapping's whatever node wrote the error.
+void translate_dnat_error(uint8_t* frame, const ParsedPacket& p, const QuotedPacket& q,
+                          const FlowEntry& e, FlowDirection dir) noexcept {
+  uint8_t* ip = frame + p.l3_offset;
+  uint8_t* qip = frame + q.l3_offset;
+  uint8_t* ql4 = frame + q.l4_offset;
+  const FlowEndpoint vip = e.original_destination();
+  const FlowEndpoint backend{e.nat_addr, e.nat_port};
+  const bool to_backend = dir == FlowDirection::original;
+  const FlowEndpoint& to = to_backend ? backend : vip;
+  // Toward the backend: the outer destination and the quote's source are the VIP's;
+  // toward the client, the outer source and the quote's destination are the backend's.
+  const L4Checksum qsum = l4_checksum(ql4, q.end - q.l4_offset, q.proto);
+  if (p.ip_version == 4) {
+    set_ipv4_address(ip, ip + (to_backend ? 16 : 12), to.addr, L4Checksum{});
+    set_ipv4_address(qip, qip + (to_backend ? 12 : 16), to.addr, qsum);
+  } else {
+    set_ipv6_address(ip + (to_backend ? 24 : 8), to.addr, L4Checksum{});
+    set_ipv6_address(qip + (to_backend ? 8 : 24), to.addr, qsum);
+  }
+  set_port(port_field(ql4, q.proto, to_backend), to.port, qsum);
+  if (p.ip_version == 4)
+    recompute_icmp4_checksum(frame + p.l4_offset, p.l3_end - p.l4_offset);
+  else
+    recompute_icmp6_checksum(ip, frame + p.l4_offset, p.l3_end - p.l4_offset);
+}
+
 // An ICMP error about a hairpinned flow (RFC 5508 REQ-7), sent by (or about a packet from)
 // one pod and bound for the other, `dir` the way it travels. Each pod knows itself by its own
 // address:port and the other by the public address:port of the other's mapping: the error
@@ -146,9 +178,15 @@ void nat_stage(Worker& w, Burst& b) noexcept {
     const FlowEntry& e = *c.flow;
     const auto dir = static_cast<FlowDirection>(c.flow_dir);
     if (c.tracking == Tracking::related) {
-      // ICMP errors about load-balanced flows are not translated yet: they pass as they are.
-      if (e.nat() == NatKind::destination) continue;
       QuotedPacket q;
+      if (e.nat() == NatKind::destination) {
+        if (!parse_quoted_packet(frame, c.parsed, q)) {
+          c.decide(Layer::nat, Outcome::stop, Reason::nat_no_mapping);
+          continue;
+        }
+        translate_dnat_error(frame, c.parsed, q, e, dir);
+        continue;
+      }
       // A hairpinned flow lives inside: an error about it from outside is forged.
       const bool hairpin = is_hairpin(e);
       const PortMapping* target = hairpin ? hairpin_target(w, e) : nullptr;

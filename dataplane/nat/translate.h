@@ -30,4 +30,8 @@ void set_port(uint8_t* field, uint16_t to, L4Checksum l4) noexcept;
 // Recomputes an ICMPv4 checksum over `len` bytes.
 void recompute_icmp4_checksum(uint8_t* icmp, uint32_t len) noexcept;
 
+// Recomputes an ICMPv6 checksum over `len` bytes, with the pseudo-header (RFC 4443 2.3) of
+// the IPv6 header at `ip6`.
+void recompute_icmp6_checksum(const uint8_t* ip6, uint8_t* icmp, uint32_t len) noexcept;
+
 }  // namespace gauntlet

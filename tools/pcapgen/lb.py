@@ -151,7 +151,8 @@ def case_lb_dsr_ipip():
     for their Maglev backends inside IPIP / IPv6-in-IPv6 from the inside address, the client's
     packets unchanged; the backends answer the clients directly, so no reply appears here. A
     segment of a connection another instance started is taken up mid-stream; packets too big
-    for the tunnel get ICMP fragmentation needed / packet too big, or are dropped without DF."""
+    for the tunnel get ICMP fragmentation needed / packet too big, or are dropped without DF;
+    an ICMP error from the client's side about a reply goes to the flow's backend."""
     # A packet on the inside port ends the replay's burst, so the next ones find the flow that
     # the packet before it created (a backend resolving gauntlet's inside address).
     settle = inn(arp_request(BACKENDS[0][1], BACKENDS[0][0], IN_IP))
@@ -177,6 +178,11 @@ def case_lb_dsr_ipip():
                                   TCP(sport=47002, dport=80, flags="PA", seq=c.o_seq,
                                       ack=c.o_ack, window=502) / Raw(b"y" * (1381 - 40)))))
     pkts.append(b.outside("PA", b"z" * (1361 - 60)))  # IPv6: 1361 + 40 > 1400
+    # A router on the client's path: the reply the backend sent from the VIP is too big. The
+    # error is about flow a, so it goes to a's backend in the tunnel, as it arrived.
+    pkts.append(out(from_internet(IP(src=GW_IP, dst=DSR_VIP, ttl=60) /
+                                  ICMP(type=3, code=4, nexthopmtu=1400) /
+                                  Raw(quoted(DSR_VIP, 80, CLIENT_A, 47000, proto="tcp")))))
     return pkts
 
 
