@@ -15,9 +15,12 @@ namespace trafficgen {
 namespace {
 
 constexpr uint16_t kBurst = 32;
-// After its transmit time a paced trial may go on this long to send the rest of its
-// schedule (the frames due in the last loop turn, or ones a DUT held back at the end).
+// After its transmit time a paced trial goes on sending the rest of its schedule (the
+// frames due in the last loop turn, or after the generator itself was descheduled) while
+// the TX queue takes them, and for this long while the DUT holds the link back: frames it
+// still refuses then count as unsent. 10 ms: 1% of a 1 s trial, the search's precision.
 constexpr uint64_t kCatchUpMs = 10;
+constexpr uint64_t kCatchUpMaxMs = 1000;  // a bound whatever happens
 
 // Latency histogram: 64 octaves of 16 linear steps each (about 6% resolution), in TSC
 // cycles; percentiles are read off the bucket's lower edge.
@@ -162,6 +165,8 @@ TrialResult run_trial(const Templates& t, rte_mempool* pool, const TrialConfig& 
   // count as latency, rather than thinning the schedule out.
   const auto schedule = paced ? static_cast<uint64_t>(cfg.rate_pps * cfg.duration_s) : 0;
   const uint64_t give_up = tx_cycles + hz * kCatchUpMs / 1000;
+  const uint64_t hard_stop = tx_cycles + hz * kCatchUpMaxMs / 1000;
+  bool held_back = false;  // the last burst was refused in part
   SendCursor local;
   SendCursor& cursor = cfg.cursor ? *cfg.cursor : local;
   size_t& next = cursor.next;
@@ -170,7 +175,9 @@ TrialResult run_trial(const Templates& t, rte_mempool* pool, const TrialConfig& 
   for (;;) {
     now = rte_rdtsc();
     const uint64_t at = now - start;
-    if (paced ? r.sent >= schedule || at >= give_up : at >= tx_cycles) break;
+    if (paced ? r.sent >= schedule || (at >= give_up && held_back) || at >= hard_stop
+              : at >= tx_cycles)
+      break;
     uint64_t due = kBurst;
     if (paced) {
       const uint64_t target =
@@ -202,6 +209,7 @@ TrialResult run_trial(const Templates& t, rte_mempool* pool, const TrialConfig& 
         for (uint16_t i = 0; i < sent; ++i) r.bytes_sent += rte_pktmbuf_pkt_len(bufs[i]);
         for (uint16_t i = sent; i < n; ++i) rte_pktmbuf_free(bufs[i]);
         r.tx_refused += n - sent;
+        held_back = sent < n;
         if (sent) last_send = now;
         // The refused frames go again next, in order: a TCP stream (HTTP mode) must not skip
         // bytes, and a frame of the schedule is never dropped by the generator itself.
