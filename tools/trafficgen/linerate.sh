@@ -11,7 +11,8 @@
 #   vip       the full L4 ingress pipeline: UDP to a service VIP (firewall, conntrack, Maglev,
 #             DNAT, forward) — a one-backend UDP service (bench-dns, 198.51.100.20:53 ->
 #             10.0.0.10:53) and its firewall rule are added to the shipped config's copy;
-#   waf       the WAF path: --http connections to the shipped shop VIP (WAF in block mode).
+#   waf       the WAF path: --http connections to the shipped shop VIP (the WAF in detect mode:
+#             every request inspected, none blocked, so that loss is loss).
 # Each of loopback, pod, vip and waf is a throughput search (NDR, PDR, latency); gauntlet's
 # NDRs are printed as a ratio to the loopback NDR. gauntlet-trafficgen runs on core 0,
 # gauntlet (or testpmd's forwarding lcore) on core 1. For NICs, run the two binaries on their
@@ -52,18 +53,29 @@ dut=""
 trap '[ -n "$dut" ] && kill -TERM "$dut" 2>/dev/null; wait 2>/dev/null; rm -rf "$sock"' EXIT
 eal=(--no-huge -m 1024 --no-pci --single-file-segments --log-level='*:warning')
 
+# The memif client sets the rings' size: 4096 slots (rsize=12, log2) rather than 1024, so a
+# stall of either process of up to about a millisecond at a few Mpps is absorbed by the ring
+# (as by a NIC's descriptor ring) rather than turned into loss on the way back.
+ring=rsize=12
 # gauntlet's config: the shipped one on memif links, plus a UDP service with one backend
 # (the shipped services are TCP, and a TCP flow needs its handshake first).
-sed -e "s|device: net_af_packet0,iface=gl-out|device: net_memif0,role=client,socket=$sock/outside.sock|" \
-    -e "s|device: net_af_packet1,iface=gl-in|device: net_memif1,role=client,socket=$sock/inside.sock|" \
+sed -e "s|device: net_af_packet0,iface=gl-out|device: \"net_memif0,role=client,socket=$sock/outside.sock,$ring\"|" \
+    -e "s|device: net_af_packet1,iface=gl-in|device: \"net_memif1,role=client,socket=$sock/inside.sock,$ring\"|" \
     -e "s|rules: \\[waf/|rules: [$root/rules/waf/|" \
     -e "/id: dns-to-pods,/a\\    - { id: bench-dns-vip, action: allow, proto: udp, dst: 198.51.100.20/32, dst_port: 53 }" \
     -e "/^services:/a\\  - { name: bench-dns, vip: 198.51.100.20, ports: [53], protocol: udp, backends: [{ address: 10.0.0.10, port: 53 }] }" \
     "$root/rules/gauntlet.yaml" >"$sock/dut.yaml"
-"$bin" --config "$sock/dut.yaml" --check >"$out/config-check.txt" 2>&1 ||
-  { echo "$0: the benchmark's gauntlet config is refused:" >&2; cat "$out/config-check.txt" >&2; exit 1; }
+# The waf scenario's: the WAF in detect mode, so every request is inspected and passed (block
+# mode resets an attack's connection: one frame in eight would count as loss, and no rate
+# would be an NDR), as tools/bench's waf-http scenario measures it.
+sed -e 's/^  mode: block$/  mode: detect/' "$sock/dut.yaml" >"$sock/dut-waf.yaml"
+grep -q '^  mode: detect$' "$sock/dut-waf.yaml" || { echo "$0: no WAF mode to set in the config" >&2; exit 1; }
+for c in dut dut-waf; do
+  "$bin" --config "$sock/$c.yaml" --check >"$out/$c-check.txt" 2>&1 ||
+    { echo "$0: the benchmark's gauntlet config is refused:" >&2; cat "$out/$c-check.txt" >&2; exit 1; }
+done
 
-# search NAME DUT GENERATOR_ARGS...: the generator serves the memif sockets on core 0 and
+# search NAME DUT GENERATOR_ARGS...: DUT is testpmd or a gauntlet config; the generator serves the memif sockets on core 0 and
 # searches; the DUT (gauntlet or testpmd) attaches on core 1. The DUT stops once the
 # generator has written its results, then the generator is let go (--hold-until): a memif
 # peer must never poll a link whose other side has gone.
@@ -81,15 +93,15 @@ search() {
     >"$out/$name.txt" 2>"$out/$name.err" &
   local tg=$!
   for _ in $(seq 50); do [ -S "$sock/outside.sock" ] && [ -S "$sock/inside.sock" ] && break; sleep 0.1; done
-  if [ "$kind" = gauntlet ]; then
+  if [ "$kind" != testpmd ]; then
     "$bin" -l 1 "${eal[@]}" --file-prefix "dut-$name-$$" \
-      -- --config "$sock/dut.yaml" --duration 3600 >"$out/$name-gauntlet.txt" 2>&1 &
+      -- --config "$sock/$kind.yaml" --duration 3600 >"$out/$name-gauntlet.txt" 2>&1 &
   else
     # testpmd io-forwards port 0 <-> port 1 on lcore 1 (its main lcore 0 waits on stdin).
     mkfifo "$sock/$name.stdin"
     "$testpmd" -l 0,1 --main-lcore 0 "${eal[@]}" --no-telemetry --file-prefix "tp-$name-$$" \
-      --vdev "net_memif0,role=client,socket=$sock/outside.sock" \
-      --vdev "net_memif1,role=client,socket=$sock/inside.sock" \
+      --vdev "net_memif0,role=client,socket=$sock/outside.sock,$ring" \
+      --vdev "net_memif1,role=client,socket=$sock/inside.sock,$ring" \
       -- --forward-mode=io --nb-cores=1 --total-num-mbufs=16384 --no-lsc-interrupt \
       <"$sock/$name.stdin" >"$out/$name-testpmd.txt" 2>&1 &
     exec 3>"$sock/$name.stdin"
@@ -99,7 +111,7 @@ search() {
   kill -TERM "$dut" 2>/dev/null || true
   wait "$dut" 2>/dev/null || true
   dut=""
-  [ "$kind" = gauntlet ] || exec 3>&-
+  [ "$kind" != testpmd ] || exec 3>&-
   touch "$sock/$name.done"
   local rc=0
   wait "$tg" || rc=$?
@@ -128,9 +140,9 @@ print("testpmd io net_pcap -> net_null, one core: %s" %
 PY
 fi
 wants loopback && search loopback testpmd --sizes "$sizes"
-wants pod && search pod gauntlet --sizes "$sizes"
-wants vip && search vip gauntlet --sizes "$sizes" --dst-ip 198.51.100.20 --dst-port 53
-wants waf && search waf gauntlet --http
+wants pod && search pod dut --sizes "$sizes"
+wants vip && search vip dut --sizes "$sizes" --dst-ip 198.51.100.20 --dst-port 53
+wants waf && search waf dut-waf --http
 
 /usr/bin/python3 - "$out" "$sizes" "$flows" "$trial" <<'PY'
 import json, os, sys
@@ -145,7 +157,7 @@ if floor:
 what = {"loopback": "generator <-> testpmd io (memif, no processing)",
         "pod": "gauntlet: firewall, conntrack, forward",
         "vip": "gauntlet: firewall, conntrack, Maglev, DNAT, forward",
-        "waf": "gauntlet: + WAF (HTTP to the shop VIP)"}
+        "waf": "gauntlet: + WAF, detect mode (HTTP to the shop VIP)"}
 loop = load("loopback")
 loop_ndr = loop["ndr"]["mpps"] if loop and loop["ndr"]["offered_pps"] > 0 else 0
 rows = []
@@ -161,6 +173,12 @@ for name in ("loopback", "pod", "vip", "waf"):
          "pdr_gbps": pdr["gbps"] if pdr["offered_pps"] else 0,
          "confirm_lost": r["confirm"]["lost"] + r["confirm"].get("unsent", 0),
          "ndr_latency_ns": ndr["latency_ns"], "trials": len(r["trials"])}
+    # The layers gauntlet's frames went through (its summary: layer, seen, top reasons).
+    log = os.path.join(out, name + "-gauntlet.txt")
+    if os.path.exists(log):
+        s["layers_seen"] = {f[0] + " " + f[1]: int(f[2]) for f in
+                            (l.split() for l in open(log) if l.startswith(("ingress ", "egress ")))
+                            if len(f) > 2 and f[2].isdigit() and int(f[2]) > 0}
     if name == "waf":
         s["ndr_http_gbps"] = ndr["http_payload_gbps"] if ndr["offered_pps"] else 0
     if name != "loopback" and loop_ndr:

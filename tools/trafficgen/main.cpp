@@ -311,13 +311,25 @@ int main(int argc, char** argv) {
   if (!start_port(o.trial.tx_port, pool, largest) ||
       (o.trial.rx_port != o.trial.tx_port && !start_port(o.trial.rx_port, pool, largest)))
     return 2;
+  // Every exit from here on: a memif/vhost peer still polling when this side's ports go
+  // away can fault inside its PMD, so the harness stops the peer first (--hold-until), then
+  // lets this process go.
+  const auto finish = [&o](int rc) {
+    std::fflush(stdout);
+    for (int i = 0; i < 600 && !o.hold.empty() && !std::filesystem::exists(o.hold); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    rte_eth_dev_stop(o.trial.tx_port);
+    if (o.trial.rx_port != o.trial.tx_port) rte_eth_dev_stop(o.trial.rx_port);
+    rte_eal_cleanup();
+    return rc;
+  };
   const int64_t speed_mbps = wait_link(o.trial.tx_port, o.link_timeout_s);
   const int64_t rx_speed = speed_mbps < 0 ? 0 : wait_link(o.trial.rx_port, o.link_timeout_s);
   if (speed_mbps < 0 || rx_speed < 0) {
     std::fprintf(stderr,
                  "gauntlet-trafficgen: port %u has no link after %g s; nothing to measure\n",
                  speed_mbps < 0 ? o.trial.tx_port : o.trial.rx_port, o.link_timeout_s);
-    return 1;
+    return finish(1);
   }
   const double avg_frame = static_cast<double>(t.bytes) / static_cast<double>(t.frames.size());
   // Line rate in frames/s: each frame also takes FCS 4 + preamble 8 + gap 12 bytes on the wire.
@@ -327,11 +339,11 @@ int main(int argc, char** argv) {
     if (!line_pps || pct <= 0) {
       std::fputs("gauntlet-trafficgen: a % rate needs a port that reports its link speed\n",
                  stderr);
-      return 2;
+      return finish(2);
     }
     if (pct > 100) {
       std::fputs("gauntlet-trafficgen: a rate above 100% of line rate cannot be offered\n", stderr);
-      return 2;
+      return finish(2);
     }
     o.trial.rate_pps = line_pps * pct / 100;
   } else {
@@ -339,7 +351,7 @@ int main(int argc, char** argv) {
     if (line_pps > 0 && o.trial.rate_pps > line_pps) {
       std::fprintf(stderr, "gauntlet-trafficgen: %.0f pps is above the line rate (%.0f pps)\n",
                    o.trial.rate_pps, line_pps);
-      return 2;
+      return finish(2);
     }
   }
   // HTTP: each connection's handshake, once, in order (see http.cpp): the clients' SYNs, the
@@ -356,7 +368,7 @@ int main(int argc, char** argv) {
       alive = send_once({t.syn.front()}, tx, tx, rx, pool, 0.1).received_b > 0;
     if (!alive) {
       std::fputs("gauntlet-trafficgen: no SYN came through in 30 s; nothing to measure\n", stderr);
-      return 1;
+      return finish(1);
     }
     const uint64_t syns = send_once(t.syn, tx, tx, rx, pool, 0.1).sent;
     const uint64_t syn_acks = send_once(t.syn_ack, rx, tx, rx, pool, 0.1).sent;
@@ -383,7 +395,7 @@ int main(int argc, char** argv) {
                  "gauntlet-trafficgen: port %u received nothing during %g s of learning frames "
                  "sent on port %u; nothing to measure (is the device under test forwarding?)\n",
                  o.trial.rx_port, o.learn_timeout_s, o.trial.tx_port);
-    return 1;
+    return finish(1);
   }
   RunReport report;
   report.avg_frame_bytes = avg_frame;
@@ -402,7 +414,7 @@ int main(int argc, char** argv) {
   if (o.json.empty() && !o.plot.empty()) o.json = o.plot + ".json";
   if (!o.json.empty() && !write_json(report, o.json)) {
     std::fprintf(stderr, "gauntlet-trafficgen: cannot write %s\n", o.json.c_str());
-    return 1;
+    return finish(1);
   }
   int rc = 0;
   if (!o.plot.empty()) {
@@ -414,13 +426,5 @@ int main(int argc, char** argv) {
       rc = 1;
     }
   }
-  std::fflush(stdout);
-  // A memif/vhost peer still polling when this side's ports go away can fault inside its
-  // PMD: the harness stops the peer first, then lets this process go.
-  for (int i = 0; i < 600 && !o.hold.empty() && !std::filesystem::exists(o.hold); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  rte_eth_dev_stop(o.trial.tx_port);
-  if (o.trial.rx_port != o.trial.tx_port) rte_eth_dev_stop(o.trial.rx_port);
-  rte_eal_cleanup();
-  return rc;
+  return finish(rc);
 }
