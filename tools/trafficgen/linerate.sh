@@ -4,6 +4,7 @@
 #   floor     the I/O floor: dpdk-testpmd io-forwarding the same traffic (a pcap the generator
 #             writes) from net_pcap,infinite_rx=1 to net_null on one core, as
 #             tools/bench/run_bench.sh measures it (its io_floor() is reused);
+#             and the generator alone, looped back on one net_ring port, unthrottled;
 #   loopback  the generator's own rate over the links gauntlet gets: gauntlet-trafficgen serves
 #             two memif sockets and dpdk-testpmd io-forwards between them (two memif clients,
 #             no processing) in gauntlet's place;
@@ -121,7 +122,7 @@ search() {
 }
 
 if wants floor; then
-  packets=$("$gen" -l 0 --no-huge -m 512 --no-pci --no-shconf --log-level='*:warning' -- \
+  packets=$("$gen" -l 0 --no-huge -m 512 --no-pci --no-shconf --no-telemetry --log-level='*:warning' -- \
     --sizes "$sizes" --flows "$flows" --write-pcap "$out/floor.pcap" | awk '{ print $1 }')
   floor_s=$(/usr/bin/python3 -c "import sys; print(max(2.0, 2 * float(sys.argv[1])))" "$trial")
   /usr/bin/python3 - "$root" "$out" "$testpmd" "$floor_s" "$packets" <<'PY'
@@ -138,6 +139,15 @@ print("testpmd io net_pcap -> net_null, one core: %s" %
       ("%.3f Mpps per busy core (%.1f cycles/packet), %.3f Mpps wall" %
        (r["mpps_per_core"], r["cycles_per_packet"], r["mpps_wall"]) if r else "no figure (see the log)"))
 PY
+fi
+if wants floor; then
+  # The generator alone, looped back on one net_ring port (no link to copy through, no
+  # forwarder): what its own TX + RX loop does on one core, unthrottled.
+  "$gen" -l 0 --no-huge -m 512 --no-pci --no-shconf --no-telemetry --log-level='*:warning' --vdev net_ring0 -- \
+    --tx-port 0 --rx-port 0 --sizes "$sizes" --flows "$flows" --duration "$trial" \
+    --json "$out/ring.json" >"$out/ring.txt" 2>&1 || { cat "$out/ring.txt"; exit 1; }
+  echo "== ring (the generator alone, net_ring loopback)"
+  cat "$out/ring.txt"
 fi
 wants loopback && search loopback testpmd --sizes "$sizes"
 wants pod && search pod dut --sizes "$sizes"
@@ -185,6 +195,12 @@ for name in ("loopback", "pod", "vip", "waf"):
         s["ndr_ratio_to_loopback"] = s["ndr_mpps"] / loop_ndr
     summary[name] = s
     rows.append((name, s))
+ring = load("ring")
+if ring:
+    summary["ring"] = {"what": "the generator alone: net_ring loopback, one core, unthrottled",
+                       "mpps": ring["run"]["mpps"], "lost": ring["run"]["lost"]}
+    if floor:
+        summary["ring"]["ratio_to_floor"] = ring["run"]["mpps"] / floor["mpps_per_core"]
 if floor and loop:
     summary["loopback"]["max_ratio_to_floor"] = loop["max"]["mpps"] / floor["mpps_per_core"]
     summary["loopback"]["ndr_ratio_to_floor"] = summary["loopback"]["ndr_mpps"] / floor["mpps_per_core"]
@@ -194,6 +210,9 @@ print("\nsummary (%s B frames, %d flows, %g s trials; load average %.2f %.2f %.2
 if floor:
     print("  floor     testpmd io pcap -> null, one core: %.3f Mpps per busy core, %.3f Mpps wall" %
           (floor["mpps_per_core"], floor["mpps_wall"]))
+if ring:
+    print("  ring      generator alone (net_ring loopback, one core): %.3f Mpps%s" %
+          (summary["ring"]["mpps"], " = %.2f x floor" % summary["ring"]["ratio_to_floor"] if floor else ""))
 for name, s in rows:
     line = "  %-9s max %7.3f Mpps  NDR %7.3f Mpps %7.3f Gbps  PDR %7.3f Mpps" % (
         name, s["max_mpps"], s["ndr_mpps"], s["ndr_gbps"], s["pdr_mpps"])
