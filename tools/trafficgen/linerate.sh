@@ -76,10 +76,11 @@ for c in dut dut-waf; do
     { echo "$0: the benchmark's gauntlet config is refused:" >&2; cat "$out/$c-check.txt" >&2; exit 1; }
 done
 
-# search NAME DUT GENERATOR_ARGS...: DUT is testpmd or a gauntlet config; the generator serves the memif sockets on core 0 and
-# searches; the DUT (gauntlet or testpmd) attaches on core 1. The DUT stops once the
-# generator has written its results, then the generator is let go (--hold-until): a memif
-# peer must never poll a link whose other side has gone.
+# search NAME DUT GENERATOR_ARGS...: the generator serves the memif sockets on core 0 and
+# searches; the DUT (testpmd, or gauntlet with the config DUT.yaml) attaches on core 1. The
+# DUT stops once the generator has written its results (or given up with a message), then
+# the generator is let go (--hold-until): a memif peer must never poll a link whose other
+# side has gone.
 search() {
   local name=$1 kind=$2
   shift 2
@@ -108,7 +109,12 @@ search() {
     exec 3>"$sock/$name.stdin"
   fi
   dut=$!
-  for _ in $(seq 36000); do [ -s "$out/$name.json" ] && break; kill -0 "$tg" 2>/dev/null || break; sleep 0.1; done
+  for _ in $(seq 36000); do
+    [ -s "$out/$name.json" ] && break
+    kill -0 "$tg" 2>/dev/null || break
+    grep -q "^gauntlet-trafficgen:" "$out/$name.err" 2>/dev/null && break
+    sleep 0.1
+  done
   kill -TERM "$dut" 2>/dev/null || true
   wait "$dut" 2>/dev/null || true
   dut=""
