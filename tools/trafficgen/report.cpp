@@ -35,15 +35,17 @@ void json_trial(const char* name, const TrialResult& t, double avg_frame, double
       "  \"%s\": {\"offered_pps\": %.0f, \"mpps\": %.6f, \"gbps\": %.6f, "
       "\"http_payload_gbps\": %.6f, \"sent\": %llu, "
       "\"received\": %llu, \"lost\": %llu, \"loss_ratio\": %.8f, \"reordered\": %llu, "
-      "\"tx_refused\": %llu, \"unsent\": %llu, \"elapsed_s\": %.6f, \"latency_ns\": {\"min\": "
+      "\"tx_refused\": %llu, \"unsent\": %llu, \"late\": %llu, \"elapsed_s\": %.6f, "
+      "\"latency_ns\": {\"min\": "
       "%.0f, "
       "\"avg\": %.0f, \"p50\": %.0f, \"p99\": %.0f, \"p99_9\": %.0f, \"max\": %.0f}}%s\n",
       name, t.offered_pps, pps / 1e6, pps * (avg_frame + 4) * 8 / 1e9, pps * avg_payload * 8 / 1e9,
       static_cast<unsigned long long>(t.sent), static_cast<unsigned long long>(t.received),
       static_cast<unsigned long long>(t.lost()), t.loss_ratio(),
       static_cast<unsigned long long>(t.reordered), static_cast<unsigned long long>(t.tx_refused),
-      static_cast<unsigned long long>(t.unsent), t.elapsed_s, t.latency_min_ns, t.latency_avg_ns,
-      t.latency_p50_ns, t.latency_p99_ns, t.latency_p999_ns, t.latency_max_ns, last ? "" : ",");
+      static_cast<unsigned long long>(t.unsent), static_cast<unsigned long long>(t.late),
+      t.elapsed_s, t.latency_min_ns, t.latency_avg_ns, t.latency_p50_ns, t.latency_p99_ns,
+      t.latency_p999_ns, t.latency_max_ns, last ? "" : ",");
 }
 
 }  // namespace

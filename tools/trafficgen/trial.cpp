@@ -125,15 +125,18 @@ struct Receiver {
     const uint64_t now = rte_rdtsc();
     for (uint16_t i = 0; i < n; ++i) {
       rte_mbuf* m = bufs[i];
-      ++result->received;
       const uint32_t len = rte_pktmbuf_pkt_len(m);
+      bool late = false;
       Stamp s;
       if (len >= kMinStampedFrame && m->nb_segs == 1) {
         // The sender put the stamp at (length - 16) rounded down to even.
         const auto* data = rte_pktmbuf_mtod(m, const uint8_t*);
         std::memcpy(&s, data + ((len - uint32_t{sizeof(s)}) & ~1u), sizeof(s));
-        // A stamp older than this trial is a straggler of the one before: counted, not timed.
-        if (s.magic == kStampMagic && s.tsc >= run_tsc_start && s.tsc <= now) {
+        // A stamp older than this trial is a straggler of the one before, which counted it
+        // as lost (it came after its drain time): not received here, where it would hide a
+        // loss of this trial's own frames.
+        late = s.magic == kStampMagic && s.tsc < run_tsc_start;
+        if (s.magic == kStampMagic && !late && s.tsc <= now) {
           ++result->stamped;
           latency.add(now - s.tsc);
           if (any && s.sequence < max_sequence) ++result->reordered;
@@ -141,6 +144,7 @@ struct Receiver {
           any = true;
         }
       }
+      ++(late ? result->late : result->received);
       rte_pktmbuf_free(m);
     }
   }
