@@ -4,7 +4,10 @@
 # with the source address and port rewritten and valid checksums; through gauntlet over
 # memif links at a modest rate, every frame crosses gauntlet (firewall, conntrack, forward)
 # and is received on the other port; in HTTP mode gauntlet's WAF inspects every connection's
-# requests, passes the benign ones and blocks the attacks. Bad options are refused.
+# requests, passes the benign ones and blocks the attacks. Bad options and bad input (a port
+# without link, a rate above line rate, a receive port that sees nothing, jumbo frames for a
+# port that cannot send them) are refused with a reason, never a hang; a search that loses
+# everything ends with that result.
 # Usage: trafficgen.sh TRAFFICGEN GAUNTLET SOURCE_ROOT
 set -euo pipefail
 gen=$1 bin=$2 root=$3
@@ -137,7 +140,8 @@ r = json.load(open(sys.argv[1]))
 ndr, pdr, conf = r["ndr"], r["pdr"], r["confirm"]
 if not 0 < ndr["offered_pps"] <= 5000: sys.exit("trafficgen: no NDR within the range: %s" % ndr)
 if pdr["offered_pps"] < ndr["offered_pps"]: sys.exit("trafficgen: PDR below NDR")
-if conf["sent"] == 0 or conf["lost"] != 0: sys.exit("trafficgen: the confirming trial lost %d of %d" % (conf["lost"], conf["sent"]))
+if conf["sent"] == 0 or conf["lost"] + conf["unsent"] != 0:
+    sys.exit("trafficgen: the confirming trial lost %d and left %d unsent of %d" % (conf["lost"], conf["unsent"], conf["sent"]))
 lat = conf["latency_ns"]
 if not 0 < lat["min"] <= lat["p50"] <= lat["p99"] <= lat["max"]: sys.exit("trafficgen: latency out of order: %s" % lat)
 png = open(sys.argv[2], "rb").read()
@@ -151,6 +155,57 @@ if "$gen" -l 0 "${eal[@]}" --no-shconf --vdev net_ring0 -- --tx-port 0 --rx-port
   echo "trafficgen: a rate of 200% of line rate was accepted"; exit 1
 fi
 grep -q "above 100% of line rate" "$tmp/over.txt" || { echo "trafficgen: no reason given"; cat "$tmp/over.txt"; exit 1; }
+
+# expect STATUS PATTERN -- COMMAND...: the generator exits with STATUS, saying PATTERN, within
+# 20 s (never a hang).
+expect() {
+  local status=$1 pattern=$2 rc=0
+  shift 3
+  timeout 20 "$@" >"$tmp/expect.txt" 2>&1 || rc=$?
+  if [ "$rc" != "$status" ] || ! grep -Eq "$pattern" "$tmp/expect.txt"; then
+    echo "trafficgen: expected exit $status and /$pattern/, got exit $rc from: $*"
+    cat "$tmp/expect.txt"
+    exit 1
+  fi
+}
+ring=("$gen" -l 0 "${eal[@]}" --no-shconf --vdev net_ring0)
+expect 2 "20000000 pps is above the line rate" -- "${ring[@]}" -- --tx-port 0 --rx-port 0 --rate 20000000
+# A port without link (a memif socket nobody attaches to) is given up after --link-timeout.
+expect 1 "port 0 has no link after 1 s; nothing to measure" -- "$gen" -l 0 "${eal[@]}" \
+  --single-file-segments --file-prefix "tgl-$$" --vdev "net_memif0,role=server,socket=$tmp/nolink.sock" \
+  -- --tx-port 0 --rx-port 0 --link-timeout 1
+# Two ports that are not joined: port 1 receives nothing of what port 0 sends. While
+# learning that is a message and exit; with no learning, the search's unthrottled trial
+# loses everything and the search ends there with that result ("NDR none"), not an error.
+two_rings=("$gen" -l 0 "${eal[@]}" --no-shconf --vdev net_ring0 --vdev net_ring1 -- --tx-port 0 --rx-port 1)
+expect 1 "port 1 received nothing during 0.5 s of learning frames" -- "${two_rings[@]}" --learn-timeout 0.5
+expect 0 "^NDR +none" -- "${two_rings[@]}" --learn-timeout 0 --search --duration 0.2 --json "$tmp/none.json"
+/usr/bin/python3 - "$tmp/none.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+if r["max"]["sent"] == 0 or r["max"]["received"] != 0 or len(r["trials"]) != 1 or r["ndr"]["offered_pps"] or r["pdr"]["offered_pps"]:
+    sys.exit("trafficgen: a search that lost everything did not end at its first trial: %s" % r)
+print("trafficgen: a search that lost everything ended at once with no NDR")
+PY
+# A pcap of jumbo frames for a port that cannot send them (net_af_packet on lo: 1518 bytes
+# at most) is refused before anything is sent. net_af_packet needs root.
+/usr/bin/python3 - "$tmp/jumbo.pcap" <<'PY'
+import sys
+from scapy.all import Ether, IP, UDP, wrpcap
+wrpcap(sys.argv[1], [Ether(dst="02:00:00:00:00:01") / IP(src="203.0.113.7", dst="10.0.0.10") / UDP(sport=5000, dport=53) / (b"j" * 8900)])
+PY
+if [ "$(id -u)" -eq 0 ]; then
+  expect 2 "port 0 \(net_af_packet\) cannot send the traffic's 8942-byte frames \(jumbo frames\)" -- \
+    "$gen" -l 0 "${eal[@]}" --no-shconf --vdev net_af_packet0,iface=lo -- --tx-port 0 --rx-port 0 \
+    --pcap "$tmp/jumbo.pcap"
+else
+  echo "trafficgen: jumbo frames on net_af_packet: skipped (needs root)"
+fi
+# The same frames on a port that takes them (net_ring) go out and come back.
+"${ring[@]}" -- --tx-port 0 --rx-port 0 --pcap "$tmp/jumbo.pcap" --rate 1000 --duration 0.1 \
+  --json "$tmp/jumbo.json" >"$tmp/jumbo.txt" 2>&1 || { echo "trafficgen: jumbo frames on net_ring failed"; cat "$tmp/jumbo.txt"; exit 1; }
+check_json "$tmp/jumbo.json" run 0
+echo "trafficgen: bad input (no link, rate above line rate, nothing received, jumbo frames) is refused with a reason"
 
 # HTTP mode through gauntlet: 64 connections to the shop VIP (WAF on, mode block), the
 # generator answering each SYN as the backend. gauntlet tracks all 64 to established, its WAF

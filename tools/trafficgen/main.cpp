@@ -6,6 +6,8 @@
 //   gauntlet-trafficgen [EAL options --] --tx-port 0 --rx-port 1 [traffic] [rate] [search]
 //
 // See README.md, "Line-rate benchmarking".
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -34,9 +36,12 @@ struct Options {
   SearchConfig search;
   bool do_search = false;
   std::string json;
-  std::string hold;  // keep the ports up after the run until this file exists
-  std::string plot;  // PNG of loss and latency against the offered rate (search only)
+  std::string hold;        // keep the ports up after the run until this file exists
+  std::string write_pcap;  // write the templates to this pcap and exit
+  std::string plot;        // PNG of loss and latency against the offered rate (search only)
   bool flows_set = false, dst_set = false;
+  double link_timeout_s = 60;   // a port without link by then: nothing to measure
+  double learn_timeout_s = 30;  // nothing forwarded by then: nothing to measure (0: no learning)
 };
 
 void usage() {
@@ -69,6 +74,10 @@ void usage() {
       "  --json FILE               results as JSON\n"
       "  --plot FILE               search: PNG of loss and latency against the offered rate\n"
       "                            (tools/trafficgen/plot.py, python3-matplotlib)\n"
+      "  --link-timeout S          wait this long for both ports' link (default 60)\n"
+      "  --learn-timeout S         send learning frames until one comes back, this long at\n"
+      "                            most (default 30; 0: none, the trials start at once)\n"
+      "  --write-pcap FILE         write one pass of the traffic (unstamped) as a pcap, exit\n"
       "  --hold-until FILE         after the run, keep the ports up until FILE exists (at most\n"
       "                            60 s): a virtual-link peer can stop first, cleanly\n",
       stderr);
@@ -158,6 +167,12 @@ bool parse_args(int argc, char** argv, Options& o) {
       o.search.precision = d;
     else if (a == "--max-rate" && number(d) && d > 0)
       o.search.max_rate_pps = d;
+    else if (a == "--link-timeout" && number(d) && d > 0)
+      o.link_timeout_s = d;
+    else if (a == "--learn-timeout" && number(d))
+      o.learn_timeout_s = d;
+    else if (a == "--write-pcap" && has_value)
+      o.write_pcap = v;
     else if (a == "--hold-until" && has_value)
       o.hold = v;
     else if (a == "--json" && has_value)
@@ -176,12 +191,39 @@ bool parse_args(int argc, char** argv, Options& o) {
   return true;
 }
 
-bool start_port(uint16_t port, rte_mempool* pool) {
+// Starts `port` able to carry frames of `largest` bytes (without FCS): a port whose MTU
+// cannot be raised that far is refused with a message, before anything is sent.
+bool start_port(uint16_t port, rte_mempool* pool, size_t largest) {
   rte_eth_conf conf{};
   if (rte_eth_dev_configure(port, 1, 1, &conf) < 0 ||
       rte_eth_rx_queue_setup(port, 0, 1024, rte_eth_dev_socket_id(port), nullptr, pool) < 0 ||
-      rte_eth_tx_queue_setup(port, 0, 1024, rte_eth_dev_socket_id(port), nullptr) < 0 ||
-      rte_eth_dev_start(port) < 0) {
+      rte_eth_tx_queue_setup(port, 0, 1024, rte_eth_dev_socket_id(port), nullptr) < 0) {
+    std::fprintf(stderr, "gauntlet-trafficgen: port %u does not start\n", port);
+    return false;
+  }
+  const auto needed_mtu =
+      static_cast<uint32_t>(largest > RTE_ETHER_HDR_LEN ? largest - RTE_ETHER_HDR_LEN : 0);
+  uint16_t mtu = RTE_ETHER_MTU;
+  rte_eth_dev_get_mtu(port, &mtu);
+  if (needed_mtu > mtu) {
+    rte_eth_dev_info info{};
+    rte_eth_dev_info_get(port, &info);
+    // A driver without an MTU setting (-ENOTSUP) sends what it is given, up to its maximum.
+    const int rc = needed_mtu <= info.max_mtu
+                       ? rte_eth_dev_set_mtu(port, static_cast<uint16_t>(needed_mtu))
+                       : -EINVAL;
+    if (rc != 0 && rc != -ENOTSUP) {
+      std::fprintf(stderr,
+                   "gauntlet-trafficgen: port %u (%s) cannot send the traffic's %zu-byte frames "
+                   "(jumbo frames): its MTU cannot be raised to %u (it takes frames of %u "
+                   "bytes at most)\n",
+                   port, info.driver_name ? info.driver_name : "?", largest, needed_mtu,
+                   std::min<uint32_t>(info.max_rx_pktlen,
+                                      info.max_mtu + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN));
+      return false;
+    }
+  }
+  if (rte_eth_dev_start(port) < 0) {
     std::fprintf(stderr, "gauntlet-trafficgen: port %u does not start\n", port);
     return false;
   }
@@ -189,13 +231,14 @@ bool start_port(uint16_t port, rte_mempool* pool) {
   return true;
 }
 
-// Waits up to 60 s for the link (a vhost/memif peer may attach late, after compiling its
-// tables); returns its speed in Mbps, 0 when unknown, -1 when it never came up.
-int64_t wait_link(uint16_t port) {
+// Waits up to `timeout_s` for the link (a vhost/memif peer may attach late, after compiling
+// its tables); returns its speed in Mbps, 0 when unknown, -1 when it never came up.
+int64_t wait_link(uint16_t port, double timeout_s) {
   rte_eth_link link{};
-  for (int i = 0; i < 600; ++i) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  for (;;) {
     rte_eth_link_get_nowait(port, &link);
-    if (link.link_status) break;
+    if (link.link_status || std::chrono::steady_clock::now() >= deadline) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   if (!link.link_status) return -1;
@@ -213,12 +256,6 @@ int main(int argc, char** argv) {
   Options o;
   if (!parse_args(argc - eal, argv + eal, o)) {
     usage();
-    return 2;
-  }
-  const uint16_t ports = rte_eth_dev_count_avail();
-  if (o.trial.tx_port >= ports || o.trial.rx_port >= ports) {
-    std::fprintf(stderr, "gauntlet-trafficgen: %u port(s) available; give --vdev/-a devices\n",
-                 ports);
     return 2;
   }
   Templates t;
@@ -248,23 +285,51 @@ int main(int argc, char** argv) {
   } else {
     t = synthesise(o.synth);
   }
+  if (!o.write_pcap.empty()) {
+    if (!save_pcap(t, o.write_pcap, error)) {
+      std::fprintf(stderr, "gauntlet-trafficgen: %s\n", error.c_str());
+      return 1;
+    }
+    std::printf("%zu frames written to %s\n", t.frames.size(), o.write_pcap.c_str());
+    return 0;
+  }
+  const uint16_t ports = rte_eth_dev_count_avail();
+  if (o.trial.tx_port >= ports || o.trial.rx_port >= ports) {
+    std::fprintf(stderr, "gauntlet-trafficgen: %u port(s) available; give --vdev/-a devices\n",
+                 ports);
+    return 2;
+  }
   size_t largest = 0;
   for (const auto& f : t.frames) largest = std::max(largest, f.size());
   rte_mempool* pool = rte_pktmbuf_pool_create("trafficgen", 16383, 256, 0,
                                               static_cast<uint16_t>(largest + RTE_PKTMBUF_HEADROOM),
                                               rte_socket_id());
-  if (!pool || !start_port(o.trial.tx_port, pool) ||
-      (o.trial.rx_port != o.trial.tx_port && !start_port(o.trial.rx_port, pool))) {
-    std::fputs("gauntlet-trafficgen: cannot set up the packet pool or the ports\n", stderr);
+  if (!pool) {
+    std::fputs("gauntlet-trafficgen: cannot set up the packet pool\n", stderr);
     return 2;
   }
-  const int64_t speed_mbps = wait_link(o.trial.tx_port);
-  const int64_t rx_speed = wait_link(o.trial.rx_port);
+  if (!start_port(o.trial.tx_port, pool, largest) ||
+      (o.trial.rx_port != o.trial.tx_port && !start_port(o.trial.rx_port, pool, largest)))
+    return 2;
+  // Every exit from here on: a memif/vhost peer still polling when this side's ports go
+  // away can fault inside its PMD, so the harness stops the peer first (--hold-until), then
+  // lets this process go.
+  const auto finish = [&o](int rc) {
+    std::fflush(stdout);
+    for (int i = 0; i < 600 && !o.hold.empty() && !std::filesystem::exists(o.hold); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    rte_eth_dev_stop(o.trial.tx_port);
+    if (o.trial.rx_port != o.trial.tx_port) rte_eth_dev_stop(o.trial.rx_port);
+    rte_eal_cleanup();
+    return rc;
+  };
+  const int64_t speed_mbps = wait_link(o.trial.tx_port, o.link_timeout_s);
+  const int64_t rx_speed = speed_mbps < 0 ? 0 : wait_link(o.trial.rx_port, o.link_timeout_s);
   if (speed_mbps < 0 || rx_speed < 0) {
     std::fprintf(stderr,
-                 "gauntlet-trafficgen: port %u has no link after 60 s; nothing to measure\n",
-                 speed_mbps < 0 ? o.trial.tx_port : o.trial.rx_port);
-    return 1;
+                 "gauntlet-trafficgen: port %u has no link after %g s; nothing to measure\n",
+                 speed_mbps < 0 ? o.trial.tx_port : o.trial.rx_port, o.link_timeout_s);
+    return finish(1);
   }
   const double avg_frame = static_cast<double>(t.bytes) / static_cast<double>(t.frames.size());
   // Line rate in frames/s: each frame also takes FCS 4 + preamble 8 + gap 12 bytes on the wire.
@@ -274,11 +339,11 @@ int main(int argc, char** argv) {
     if (!line_pps || pct <= 0) {
       std::fputs("gauntlet-trafficgen: a % rate needs a port that reports its link speed\n",
                  stderr);
-      return 2;
+      return finish(2);
     }
     if (pct > 100) {
       std::fputs("gauntlet-trafficgen: a rate above 100% of line rate cannot be offered\n", stderr);
-      return 2;
+      return finish(2);
     }
     o.trial.rate_pps = line_pps * pct / 100;
   } else {
@@ -286,7 +351,7 @@ int main(int argc, char** argv) {
     if (line_pps > 0 && o.trial.rate_pps > line_pps) {
       std::fprintf(stderr, "gauntlet-trafficgen: %.0f pps is above the line rate (%.0f pps)\n",
                    o.trial.rate_pps, line_pps);
-      return 2;
+      return finish(2);
     }
   }
   // HTTP: each connection's handshake, once, in order (see http.cpp): the clients' SYNs, the
@@ -303,7 +368,7 @@ int main(int argc, char** argv) {
       alive = send_once({t.syn.front()}, tx, tx, rx, pool, 0.1).received_b > 0;
     if (!alive) {
       std::fputs("gauntlet-trafficgen: no SYN came through in 30 s; nothing to measure\n", stderr);
-      return 1;
+      return finish(1);
     }
     const uint64_t syns = send_once(t.syn, tx, tx, rx, pool, 0.1).sent;
     const uint64_t syn_acks = send_once(t.syn_ack, rx, tx, rx, pool, 0.1).sent;
@@ -314,16 +379,24 @@ int main(int argc, char** argv) {
   }
   // Learning frames (RFC 2544 section 23): a trickle until the DUT forwards one, so that a
   // device still starting up (or resolving its neighbours) does not count as loss.
-  bool learned = false;
-  for (int i = 0; i < 300 && !learned; ++i) {
+  // --learn-timeout 0 skips them: the trials then show what comes back.
+  bool learned = o.learn_timeout_s <= 0;
+  const auto learn_until =
+      std::chrono::steady_clock::now() + std::chrono::duration<double>(o.learn_timeout_s);
+  while (!learned && std::chrono::steady_clock::now() < learn_until) {
     TrialConfig probe = o.trial;
     probe.rate_pps = 1000;
     probe.duration_s = 0.05;
     probe.drain_s = 0.05;
     learned = run_trial(t, pool, probe).received > 0;
   }
-  if (!learned)
-    std::fputs("gauntlet-trafficgen: nothing came back during 30 s of learning frames\n", stderr);
+  if (!learned) {
+    std::fprintf(stderr,
+                 "gauntlet-trafficgen: port %u received nothing during %g s of learning frames "
+                 "sent on port %u; nothing to measure (is the device under test forwarding?)\n",
+                 o.trial.rx_port, o.learn_timeout_s, o.trial.tx_port);
+    return finish(1);
+  }
   RunReport report;
   report.avg_frame_bytes = avg_frame;
   report.avg_payload_bytes =
@@ -341,7 +414,7 @@ int main(int argc, char** argv) {
   if (o.json.empty() && !o.plot.empty()) o.json = o.plot + ".json";
   if (!o.json.empty() && !write_json(report, o.json)) {
     std::fprintf(stderr, "gauntlet-trafficgen: cannot write %s\n", o.json.c_str());
-    return 1;
+    return finish(1);
   }
   int rc = 0;
   if (!o.plot.empty()) {
@@ -353,13 +426,5 @@ int main(int argc, char** argv) {
       rc = 1;
     }
   }
-  std::fflush(stdout);
-  // A memif/vhost peer still polling when this side's ports go away can fault inside its
-  // PMD: the harness stops the peer first, then lets this process go.
-  for (int i = 0; i < 600 && !o.hold.empty() && !std::filesystem::exists(o.hold); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  rte_eth_dev_stop(o.trial.tx_port);
-  if (o.trial.rx_port != o.trial.tx_port) rte_eth_dev_stop(o.trial.rx_port);
-  rte_eal_cleanup();
-  return rc;
+  return finish(rc);
 }

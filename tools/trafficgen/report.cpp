@@ -13,12 +13,14 @@ void print_trial(const char* name, const TrialResult& t, double avg_frame, doubl
   std::fprintf(
       out,
       "%-5s %9.3f Mpps %7.3f Gbps  sent %10llu  received %10llu  lost %8llu (%.4f%%)  "
-      "reordered %llu  latency us min %.1f avg %.1f p50 %.1f p99 %.1f p99.9 %.1f max %.1f\n",
+      "unsent %llu  reordered %llu  latency us min %.1f avg %.1f p50 %.1f p99 %.1f p99.9 %.1f "
+      "max %.1f\n",
       name, mpps, gbps, static_cast<unsigned long long>(t.sent),
       static_cast<unsigned long long>(t.received), static_cast<unsigned long long>(t.lost()),
-      t.loss_ratio() * 100, static_cast<unsigned long long>(t.reordered), t.latency_min_ns / 1e3,
-      t.latency_avg_ns / 1e3, t.latency_p50_ns / 1e3, t.latency_p99_ns / 1e3,
-      t.latency_p999_ns / 1e3, t.latency_max_ns / 1e3);
+      t.loss_ratio() * 100, static_cast<unsigned long long>(t.unsent),
+      static_cast<unsigned long long>(t.reordered), t.latency_min_ns / 1e3, t.latency_avg_ns / 1e3,
+      t.latency_p50_ns / 1e3, t.latency_p99_ns / 1e3, t.latency_p999_ns / 1e3,
+      t.latency_max_ns / 1e3);
   if (avg_payload > 0)
     std::fprintf(out, "      HTTP payload %.3f Gbps offered, %.3f Gbps received\n",
                  mpps * 1e6 * avg_payload * 8 / 1e9,
@@ -33,12 +35,15 @@ void json_trial(const char* name, const TrialResult& t, double avg_frame, double
       "  \"%s\": {\"offered_pps\": %.0f, \"mpps\": %.6f, \"gbps\": %.6f, "
       "\"http_payload_gbps\": %.6f, \"sent\": %llu, "
       "\"received\": %llu, \"lost\": %llu, \"loss_ratio\": %.8f, \"reordered\": %llu, "
-      "\"tx_refused\": %llu, \"elapsed_s\": %.6f, \"latency_ns\": {\"min\": %.0f, "
+      "\"tx_refused\": %llu, \"unsent\": %llu, \"late\": %llu, \"elapsed_s\": %.6f, "
+      "\"latency_ns\": {\"min\": "
+      "%.0f, "
       "\"avg\": %.0f, \"p50\": %.0f, \"p99\": %.0f, \"p99_9\": %.0f, \"max\": %.0f}}%s\n",
       name, t.offered_pps, pps / 1e6, pps * (avg_frame + 4) * 8 / 1e9, pps * avg_payload * 8 / 1e9,
       static_cast<unsigned long long>(t.sent), static_cast<unsigned long long>(t.received),
       static_cast<unsigned long long>(t.lost()), t.loss_ratio(),
       static_cast<unsigned long long>(t.reordered), static_cast<unsigned long long>(t.tx_refused),
+      static_cast<unsigned long long>(t.unsent), static_cast<unsigned long long>(t.late),
       t.elapsed_s, t.latency_min_ns, t.latency_avg_ns, t.latency_p50_ns, t.latency_p99_ns,
       t.latency_p999_ns, t.latency_max_ns, last ? "" : ",");
 }
@@ -84,10 +89,12 @@ bool write_json(const RunReport& r, const std::string& path) {
       const TrialResult& t = r.search.trials[i];
       std::fprintf(f,
                    "    {\"offered_pps\": %.0f, \"tx_pps\": %.0f, \"sent\": %llu, "
-                   "\"received\": %llu, \"loss_ratio\": %.8f, \"latency_ns\": {\"min\": %.0f, "
+                   "\"received\": %llu, \"unsent\": %llu, \"loss_ratio\": %.8f, "
+                   "\"latency_ns\": {\"min\": %.0f, "
                    "\"p50\": %.0f, \"p99\": %.0f, \"max\": %.0f}}%s\n",
                    t.offered_pps, t.tx_pps(), static_cast<unsigned long long>(t.sent),
-                   static_cast<unsigned long long>(t.received), t.loss_ratio(), t.latency_min_ns,
+                   static_cast<unsigned long long>(t.received),
+                   static_cast<unsigned long long>(t.unsent), t.loss_ratio(), t.latency_min_ns,
                    t.latency_p50_ns, t.latency_p99_ns, t.latency_max_ns,
                    i + 1 == r.search.trials.size() ? "" : ",");
     }

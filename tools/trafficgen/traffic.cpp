@@ -214,4 +214,24 @@ bool load_pcap(const std::string& path, uint32_t flows, Templates& out, std::str
   return true;
 }
 
+bool save_pcap(const Templates& t, const std::string& path, std::string& error) {
+  pcap_t* dead = pcap_open_dead(DLT_EN10MB, 65535);
+  pcap_dumper_t* d = dead ? pcap_dump_open(dead, path.c_str()) : nullptr;
+  if (!d) {
+    error = path + ": " + (dead ? pcap_geterr(dead) : "cannot open");
+    if (dead) pcap_close(dead);
+    return false;
+  }
+  for (const auto& frame : t.frames) {
+    pcap_pkthdr h{};
+    h.caplen = h.len = static_cast<bpf_u_int32>(frame.size());
+    pcap_dump(reinterpret_cast<u_char*>(d), &h, frame.data());
+  }
+  const bool ok = pcap_dump_flush(d) == 0;
+  pcap_dump_close(d);
+  pcap_close(dead);
+  if (!ok) error = path + ": write failed";
+  return ok;
+}
+
 }  // namespace trafficgen

@@ -74,6 +74,9 @@ Templates synthesise_http(const SynthSpec& spec);
 // last byte set to 1 + (byte + k) % 250 and the source port to 1024 + (port + k / 250) % 64512,
 // IPv4 and L4 checksums recomputed (other frames are repeated as they are).
 bool load_pcap(const std::string& path, uint32_t flows, Templates& out, std::string& error);
+// Writes one pass over the templates (unstamped) as a pcap: the same traffic for a tool
+// that replays pcaps (linerate.sh's I/O floor: dpdk-testpmd from net_pcap).
+bool save_pcap(const Templates& t, const std::string& path, std::string& error);
 // The one's-complement checksum helpers the templates are built with.
 uint32_t checksum_add(const uint8_t* p, size_t n, uint32_t acc = 0);
 uint16_t checksum_fold(uint32_t acc);

@@ -35,8 +35,10 @@ struct TrialResult {
   double offered_pps = 0;   // the rate asked for (0: unthrottled)
   double elapsed_s = 0;     // transmit time actually spent
   uint64_t sent = 0;        // accepted by the TX queue
-  uint64_t tx_refused = 0;  // the TX queue was full: not sent, not counted as loss
-  uint64_t received = 0;    // every frame received on the RX port
+  uint64_t tx_refused = 0;  // times the TX queue was full for a frame (offered again next)
+  uint64_t unsent = 0;      // paced: frames of the schedule the TX queue never took
+  uint64_t received = 0;    // frames received on the RX port, less `late` ones
+  uint64_t late = 0;        // stamped by an earlier trial: arrived after its drain time
   uint64_t stamped = 0;     // received frames that carried this run's stamp
   uint64_t reordered = 0;   // stamped frames whose sequence was below one seen before
   uint64_t bytes_sent = 0;
@@ -46,6 +48,12 @@ struct TrialResult {
 
   uint64_t lost() const { return sent > received ? sent - received : 0; }
   double loss_ratio() const { return sent ? static_cast<double>(lost()) / sent : 0; }
+  // What a search judges a trial by: frames of the schedule that were not forwarded, sent
+  // or not (a link that will not take the offered load fails the trial as loss would).
+  double schedule_loss_ratio() const {
+    const uint64_t scheduled = sent + unsent;
+    return scheduled ? static_cast<double>(lost() + unsent) / scheduled : 0;
+  }
   double tx_pps() const { return elapsed_s > 0 ? sent / elapsed_s : 0; }
   double tx_gbps() const { return elapsed_s > 0 ? bytes_sent * 8 / elapsed_s / 1e9 : 0; }
 };
