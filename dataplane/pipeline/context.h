@@ -61,9 +61,10 @@ struct PacketContext {
   uint32_t lb_slot = 0;
   const WafNote* waf = nullptr;  // the WAF looked at it: what it found (trace/event fields)
   ProxyNote proxy;               // the proxy layer handled it (route, backend, seq offset)
-  // Packets a stage built besides this one, sent right after it through companion_port, in
-  // the order of their list (`next` links): the RST a WAF-blocked flow's backend gets, the
-  // fragments after the first. The mbufs are the runner's to send or free.
+  // Packets a stage built besides this one, sent right after it in the order of their list
+  // (`next` links), each through its own port (add_companion) or else companion_port: the RST
+  // a WAF-blocked flow's backend gets, the proxy's RSTs and replayed bytes. The mbufs are the
+  // runner's to send or free.
   rte_mbuf* companion = nullptr;
   uint8_t companion_port = kNoPort;
   // The tunnel stage put the packet inside an outer IP header (at parsed.l3_offset now): the
@@ -104,6 +105,10 @@ struct PacketContext {
     encapsulated = false;
   }
 };
+
+// Appends `m` to the packets sent after `c`'s own, to leave through `port` (kept in the
+// mbuf's port field until then). Worker core; pipeline/pipeline.cpp.
+void add_companion(PacketContext& c, rte_mbuf* m, uint8_t port) noexcept;
 
 struct Burst {
   rte_mbuf* mbufs[kBurstSize];

@@ -69,6 +69,14 @@ void fill_record(Record& r, RecordKind kind, const PacketContext& c, uint32_t fr
   }
 }
 
+void add_companion(PacketContext& c, rte_mbuf* m, uint8_t port) noexcept {
+  m->port = port;
+  m->next = nullptr;
+  rte_mbuf** tail = &c.companion;
+  while (*tail) tail = &(*tail)->next;
+  *tail = m;
+}
+
 namespace {
 
 void record(Worker& w, RecordKind kind, const PacketContext& c, uint32_t frame_length) noexcept {
@@ -114,7 +122,7 @@ void dispose(Worker& w, Burst& b, const uint32_t* frame_lengths) noexcept {
     for (rte_mbuf* x = c.companion; x;) {
       rte_mbuf* next = x->next;
       x->next = nullptr;
-      const uint8_t port = c.companion_port;
+      const uint8_t port = x->port < kPortCount ? static_cast<uint8_t>(x->port) : c.companion_port;
       if (w.tx_count[port] < kTxStage) {
         w.tx_time[port][w.tx_count[port]] = c.time_ns;
         w.tx[port][w.tx_count[port]++] = x;
