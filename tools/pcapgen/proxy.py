@@ -375,10 +375,11 @@ def case_proxy_late_close():
 
 
 def demo_proxy():
-    """The demo's proxy part (rules/gauntlet.yaml's site VIP, DEMO_SITE_VIP): HTTP by Host to the api pool,
-    TLS by SNI to the main pool, and a Host no route names (reset). No timestamps, so the
-    cookies depend only on the 64-second counter (the demo starts on a counter boundary and
-    lasts well under a minute): the same wherever in the demo these packets land."""
+    """The demo's proxy part (rules/gauntlet.yaml's site VIP, DEMO_SITE_VIP): HTTP by Host to
+    the api pool, TLS by SNI to the main pool, a Host no route names (reset), and an SQL
+    injection in the held request (the VIP's WAF resets it). No timestamps, so the cookies
+    depend only on the 64-second counter (the demo starts on a counter boundary and lasts
+    well under a minute): the same wherever in the demo these packets land."""
     s = Story()
     vip = DEMO_SITE_VIP
     a = Proxied(s, 46000, 0x46000000, API, dport=80, client="203.0.113.40", ts=False, vip=vip)
@@ -390,6 +391,9 @@ def demo_proxy():
     nope = Proxied(s, 46002, 0x46200000, MAIN, dport=80, client="203.0.113.42", ts=False,
                    vip=vip)
     nope.handshake().send(http("www.example.org"))
+    attack = Proxied(s, 46003, 0x46300000, API, dport=80, client="203.0.113.43", ts=False,
+                     vip=vip)  # the VIP's WAF resets it before a backend hears of it
+    attack.handshake().send(http("api.site.com", "/v1/users?id=1%27%20OR%20%271%27%3D%271"))
     return s.items
 
 
