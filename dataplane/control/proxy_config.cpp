@@ -1,6 +1,7 @@
 // A service's l7-route keys and the proxy: section.
 #include "dataplane/control/proxy_config.h"
 
+#include <algorithm>
 #include <set>
 #include <tuple>
 
@@ -104,8 +105,6 @@ bool load_service_proxy(Loader& in, const YAML::Node& node, ServiceConfig& svc) 
              "an l7-route service has no backends of its own: its routes name services"),
         ok = false;
   if (svc.proto != 6) in.error(node, "an l7-route service must be tcp"), ok = false;
-  if (svc.version == 6)
-    in.error(node["vip"], "an l7-route vip must be IPv4 (IPv6 is not proxied yet)"), ok = false;
   if (const YAML::Node& routes = node["routes"]) {
     if (!routes.IsSequence()) {
       in.error(routes, "routes must be a list");
@@ -148,9 +147,15 @@ bool load_service_proxy(Loader& in, const YAML::Node& node, ServiceConfig& svc) 
 }
 
 void check_proxy_routes(Loader& in, const Config& cfg) {
-  auto target = [&](const std::string& name, const SourceMark& at, const std::string& from) {
+  // The backend's SYN comes from the client's own address: a route's backends are of the
+  // VIP's family.
+  auto target = [&](const ServiceConfig& vip, const std::string& name, const SourceMark& at,
+                    const std::string& from) {
     for (const ServiceConfig& s : cfg.services) {
       if (s.name != name) continue;
+      const bool other_family =
+          std::any_of(s.backends.begin(), s.backends.end(),
+                      [&](const BackendConfig& b) { return b.version != vip.version; });
       if (s.proxy.mode == ServiceProxyConfig::Mode::l7_route)
         in.error_at(at.line, at.column,
                     fmt::format("{} names service '{}', an l7-route service (routes end at a "
@@ -159,6 +164,11 @@ void check_proxy_routes(Loader& in, const Config& cfg) {
       else if (s.proto != 6)
         in.error_at(at.line, at.column,
                     fmt::format("{} names service '{}', which is not tcp", from, name));
+      else if (other_family)
+        in.error_at(at.line, at.column,
+                    fmt::format("{} names service '{}', whose backends are not all IPv{} like "
+                                "the vip of '{}' (the backend sees the client's address)",
+                                from, name, vip.version, vip.name));
       return;
     }
     in.error_at(at.line, at.column, fmt::format("{} names unknown service '{}'", from, name));
@@ -167,12 +177,13 @@ void check_proxy_routes(Loader& in, const Config& cfg) {
     if (svc.proxy.mode != ServiceProxyConfig::Mode::l7_route) continue;
     std::set<std::tuple<std::string, std::string, std::string>> seen;
     for (const ProxyRouteConfig& r : svc.proxy.routes) {
-      target(r.service, r.mark, "route");
+      target(svc, r.service, r.mark, "route");
       if (!seen.insert({r.sni, r.host, r.path}).second)
         in.error_at(r.mark.line, r.mark.column,
                     "this route repeats an earlier one of the service (it could never match)");
     }
-    if (!svc.proxy.default_service.empty()) target(svc.proxy.default_service, svc.mark, "default");
+    if (!svc.proxy.default_service.empty())
+      target(svc, svc.proxy.default_service, svc.mark, "default");
   }
 }
 

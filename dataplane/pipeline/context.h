@@ -61,11 +61,14 @@ struct PacketContext {
   uint32_t lb_slot = 0;
   const WafNote* waf = nullptr;  // the WAF looked at it: what it found (trace/event fields)
   ProxyNote proxy;               // the proxy layer handled it (route, backend, seq offset)
-  // Packets a stage built besides this one, sent right after it through companion_port, in
-  // the order of their list (`next` links): the RST a WAF-blocked flow's backend gets, the
-  // fragments after the first. The mbufs are the runner's to send or free.
+  // Packets a stage built besides this one, sent right after it in the order of their lists
+  // (`next` links): `companion` through companion_port (the fragments after the first), then
+  // `originated`, each through the port add_companion gave it (the RST a WAF-blocked flow's
+  // backend gets, the proxy's RSTs and replayed bytes). The mbufs are the runner's to send
+  // or free.
   rte_mbuf* companion = nullptr;
   uint8_t companion_port = kNoPort;
+  rte_mbuf* originated = nullptr;
   // The tunnel stage put the packet inside an outer IP header (at parsed.l3_offset now): the
   // outer header is new, so forwarding does not decrement its TTL.
   bool encapsulated = false;
@@ -101,9 +104,14 @@ struct PacketContext {
     waf = nullptr;
     proxy = ProxyNote{};  // every field: a SYN sets only some of them
     companion = nullptr;
+    originated = nullptr;
     encapsulated = false;
   }
 };
+
+// Appends `m` to the packets sent after `c`'s own (`originated`), to leave through `port`
+// (kept in the mbuf's port field until then). Worker core; pipeline/pipeline.cpp.
+void add_companion(PacketContext& c, rte_mbuf* m, uint8_t port) noexcept;
 
 struct Burst {
   rte_mbuf* mbufs[kBurstSize];

@@ -69,6 +69,14 @@ void fill_record(Record& r, RecordKind kind, const PacketContext& c, uint32_t fr
   }
 }
 
+void add_companion(PacketContext& c, rte_mbuf* m, uint8_t port) noexcept {
+  m->port = port;
+  m->next = nullptr;
+  rte_mbuf** tail = &c.originated;
+  while (*tail) tail = &(*tail)->next;
+  *tail = m;
+}
+
 namespace {
 
 void record(Worker& w, RecordKind kind, const PacketContext& c, uint32_t frame_length) noexcept {
@@ -82,6 +90,24 @@ void record(Worker& w, RecordKind kind, const PacketContext& c, uint32_t frame_l
     }
   }
   if (!w.to_control.push(r)) w.counters.records_lost.add();
+}
+
+// Stages the packets of `list` (`next` links) after the packet they follow, through `port`
+// (kNoPort: each mbuf's own), but never into the room the burst's `later` packets need.
+void send_after(Worker& w, rte_mbuf* list, uint8_t port, uint64_t time, uint16_t later) noexcept {
+  for (rte_mbuf* x = list; x;) {
+    rte_mbuf* next = x->next;
+    x->next = nullptr;
+    const uint8_t p = port < kPortCount ? port : static_cast<uint8_t>(x->port);
+    if (w.tx_count[p] + later < kTxStage) {
+      w.tx_time[p][w.tx_count[p]] = time;
+      w.tx[p][w.tx_count[p]++] = x;
+    } else {
+      rte_pktmbuf_free(x);
+      w.counters.tx_dropped[p].add();
+    }
+    x = next;
+  }
 }
 
 void dispose(Worker& w, Burst& b, const uint32_t* frame_lengths) noexcept {
@@ -109,21 +135,11 @@ void dispose(Worker& w, Burst& b, const uint32_t* frame_lengths) noexcept {
     } else {
       rte_pktmbuf_free(b.mbufs[i]);
     }
-    // Packets a stage made besides this one (the WAF's second RST, the fragments after the
-    // first), listed through their `next` links, sent right after it in order.
-    for (rte_mbuf* x = c.companion; x;) {
-      rte_mbuf* next = x->next;
-      x->next = nullptr;
-      const uint8_t port = c.companion_port;
-      if (w.tx_count[port] < kTxStage) {
-        w.tx_time[port][w.tx_count[port]] = c.time_ns;
-        w.tx[port][w.tx_count[port]++] = x;
-      } else {
-        rte_pktmbuf_free(x);
-        k.tx_dropped[port].add();
-      }
-      x = next;
-    }
+    // Packets a stage made besides this one (the fragments after the first, the WAF's second
+    // RST, the proxy's own segments), sent right after it in order.
+    const auto later = static_cast<uint16_t>(b.count - i - 1);
+    send_after(w, c.companion, c.companion_port, c.time_ns, later);
+    send_after(w, c.originated, kNoPort, c.time_ns, later);
   }
 }
 

@@ -15,6 +15,7 @@ constexpr uint16_t kReplayChunk = 1400;  // at most this many bytes per replayed
 
 SegmentSpec to_backend(const Worker& w, const ProxyFlow& f, const MacAddress& backend_mac) {
   SegmentSpec s;
+  s.version = f.version;
   s.src_mac = w.tables->ports[kInside].mac;
   s.dst_mac = backend_mac;
   s.src = f.client, s.dst = f.backend;
@@ -24,33 +25,40 @@ SegmentSpec to_backend(const Worker& w, const ProxyFlow& f, const MacAddress& ba
 
 }  // namespace
 
-bool send_segment(Worker& w, uint8_t port, const SegmentSpec& s, uint64_t now) noexcept {
-  if (!w.pool || w.tx_count[port] >= kTxStage) return false;
-  rte_mbuf* m = rte_pktmbuf_alloc(w.pool);
-  if (!m) return false;
+bool send_segment(Worker& w, PacketContext& c, uint8_t port, const SegmentSpec& s) noexcept {
+  rte_mbuf* m = w.pool ? rte_pktmbuf_alloc(w.pool) : nullptr;
+  if (!m) {
+    if (w.pool) w.counters.mbuf_alloc_failed.add();
+    return false;
+  }
   if (!write_segment(m, s)) {
     rte_pktmbuf_free(m);
     return false;
   }
-  w.tx_time[port][w.tx_count[port]] = now;
-  w.tx[port][w.tx_count[port]++] = m;
+  add_companion(c, m, port);
   return true;
 }
 
-bool reset_client(Worker& w, const ProxyFlow& f, uint64_t now) noexcept {
+bool reset_client(Worker& w, PacketContext& c, const ProxyFlow& f) noexcept {
   SegmentSpec s;
+  s.version = f.version;
   s.src_mac = w.tables->ports[kOutside].mac;
   s.dst_mac = f.client_mac;
   s.src = f.vip, s.dst = f.client;
   s.src_port = f.vip_port, s.dst_port = f.client_port;
   s.seq = f.cookie_isn + 1;
   s.flags = kTcpRst;
-  return send_segment(w, kOutside, s, now);
+  return send_segment(w, c, kOutside, s);
+}
+
+void free_flow(Worker& w, uint32_t i) noexcept {
+  release_waf(w, w.proxy[i]);
+  w.proxy.close(i);
 }
 
 void flow_event(Worker& w, const ProxyFlow& f, Reason why, uint64_t now) noexcept {
   PacketContext c;
-  c.parsed.ip_version = 4;
+  c.parsed.ip_version = f.version;
   c.parsed.l4_proto = 6;
   c.parsed.flags = kParseL4;
   c.parsed.src = f.client, c.parsed.dst = f.vip;
@@ -68,17 +76,18 @@ void flow_event(Worker& w, const ProxyFlow& f, Reason why, uint64_t now) noexcep
   w.counters.reasons[dir][static_cast<size_t>(why)].add();
 }
 
-void expire_proxy_flows(Worker& w, uint64_t now) noexcept {
+void expire_proxy_flows(Worker& w, PacketContext& c) noexcept {
+  const uint64_t now = c.time_ns;
   w.proxy.expire(now, 256, [&](uint32_t i) noexcept {
     ProxyFlow& f = w.proxy[i];
     if (f.state == ProxyState::waiting || f.state == ProxyState::connecting) {
-      reset_client(w, f, now);
+      reset_client(w, c, f);
       flow_event(w, f,
                  f.state == ProxyState::waiting ? Reason::proxy_wait_timeout
                                                 : Reason::proxy_backend_timeout,
                  now);
     }
-    w.proxy.close(i);
+    free_flow(w, i);
   });
 }
 
@@ -89,8 +98,8 @@ void backend_connecting(Worker& w, rte_mbuf* m, PacketContext& c, uint32_t i) no
   const uint8_t* tcp = frame + p.l4_offset;
   note_flow(c, f);
   if (p.tcp_flags & kTcpRst) {
-    reset_client(w, f, c.time_ns);
-    w.proxy.close(i);
+    reset_client(w, c, f);
+    free_flow(w, i);
     c.decide(Layer::proxy, Outcome::stop, Reason::proxy_backend_refused);
     return;
   }
@@ -109,7 +118,8 @@ void backend_connecting(Worker& w, rte_mbuf* m, PacketContext& c, uint32_t i) no
           : 0;
   MacAddress backend_mac;
   std::memcpy(backend_mac.bytes.data(), frame + 6, 6);
-  // The held bytes, in chunks; the last one rewrites this packet so that order is kept.
+  // The held bytes, in chunks: this packet carries the first one, the others follow it in
+  // order (companions).
   const uint32_t have = f.contiguous();
   const uint16_t chunk = static_cast<uint16_t>(
       std::min<uint32_t>(kReplayChunk, seen.syn.mss ? seen.syn.mss : kReplayChunk));
@@ -120,25 +130,24 @@ void backend_connecting(Worker& w, rte_mbuf* m, PacketContext& c, uint32_t i) no
   s.window = f.client_window;
   s.options = options;
   s.options_length = ts ? write_ts_option(options, f.client_tsval, seen.tsval) : 0;
-  uint32_t sent = 0;
-  while (have - sent > chunk) {
-    s.seq = f.client_isn + 1 + sent;
-    s.flags = kTcpAck;
-    s.payload = w.proxy.buffer(i) + sent;
-    s.payload_length = chunk;
-    if (!send_segment(w, kInside, s, c.time_ns)) break;  // the client sends them again
-    sent += chunk;
-  }
-  s.seq = f.client_isn + 1 + sent;
-  s.flags = static_cast<uint8_t>(kTcpAck | (have > sent ? kTcpPsh : 0));
-  s.payload = w.proxy.buffer(i) + sent;
-  s.payload_length = static_cast<uint16_t>(have - sent);
   f.state = ProxyState::spliced;
   w.proxy.set_expiry(i, c.time_ns + kProxyIdleNs);
   note_flow(c, f);
+  auto chunk_at = [&](uint32_t at) {
+    s.seq = f.client_isn + 1 + at;
+    s.payload = w.proxy.buffer(i) + at;
+    s.payload_length = static_cast<uint16_t>(std::min<uint32_t>(chunk, have - at));
+    const bool last = s.payload_length && at + s.payload_length == have;
+    s.flags = static_cast<uint8_t>(kTcpAck | (last ? kTcpPsh : 0));
+  };
+  chunk_at(0);
   if (!write_segment(m, s)) {
     c.decide(Layer::proxy, Outcome::stop, Reason::proxy_unexpected);
     return;
+  }
+  for (uint32_t at = s.payload_length; at < have; at += s.payload_length) {
+    chunk_at(at);
+    if (!send_segment(w, c, kInside, s)) break;  // the client sends them again
   }
   c.decide(Layer::proxy, Outcome::answer, Reason::proxy_bound);
   c.out_port = c.in_port;

@@ -31,11 +31,20 @@ inline constexpr size_t kProxyRanges = 4;  // out-of-order pieces held while wai
 
 enum class ProxyState : uint8_t { free, waiting, connecting, spliced, closing };
 
+// Where a flow stands with the WAF (proxy_waf.cpp): not yet asked (no route decided), no WAF
+// on its VIP or routed service, its client's bytes read by a WAF slot, nothing more to read
+// (TLS after an allowed ClientHello), or reset by the WAF (later client segments stop).
+enum class ProxyWaf : uint8_t { unset, off, inspecting, passthrough, blocked };
+
 struct ProxyFlow {
   ProxyState state = ProxyState::free;
   bool client_fin = false, backend_fin = false;
   bool bound = false;  // the backend leg's key is in the table
   uint8_t range_count = 0;
+  uint8_t version = 4;  // of every address below (the VIP's family; backends match it)
+  ProxyWaf waf = ProxyWaf::unset;
+  uint16_t waf_service = 0;         // whose WAF settings apply (the routed service, or the VIP)
+  uint32_t waf_slot = 0xffffffffu;  // the WafFlows slot while inspecting (else kNoWafSlot)
   IpAddress client{}, vip{}, backend{};
   uint16_t client_port = 0, vip_port = 0, backend_port = 0;
   MacAddress client_mac{};  // the client side's next hop (for segments gauntlet originates)

@@ -13,10 +13,11 @@ void proxy_syn_stage(Worker& w, Burst& b) noexcept {
   for (uint16_t i = 0; i < b.count; ++i) {
     PacketContext& c = b.ctx[i];
     const ParsedPacket& p = c.parsed;
-    if (c.final || c.tracking != Tracking::new_flow || p.ip_version != 4 || p.l4_proto != 6 ||
-        (p.tcp_flags & (kTcpSyn | kTcpAck | kTcpRst | kTcpFin)) != kTcpSyn || c.in_port != kOutside)
+    if (c.final || c.tracking != Tracking::new_flow || (p.ip_version != 4 && p.ip_version != 6) ||
+        p.l4_proto != 6 || (p.tcp_flags & (kTcpSyn | kTcpAck | kTcpRst | kTcpFin)) != kTcpSyn ||
+        c.in_port != kOutside)
       continue;
-    const CompiledService* svc = t.service_at(p.dst, 4);
+    const CompiledService* svc = t.service_at(p.dst, p.ip_version);
     if (!svc || !svc->serves(p.dst_port)) continue;
     const size_t index = static_cast<size_t>(svc - t.services.data());
     const ProxyVip* vip = t.proxy.vip(index);
@@ -29,11 +30,13 @@ void proxy_syn_stage(Worker& w, Burst& b) noexcept {
     const CookieTuple tuple{p.src, p.dst, p.src_port, p.dst_port};
     SynOptions ours = cookie_options(seen.syn);
     const uint32_t cookie = make_cookie(t.proxy.key, tuple, client_isn, seen.syn, c.time_ns);
-    // gauntlet's own window scale; the MSS it takes is the largest a cookie can say.
+    // gauntlet's own window scale; the MSS it takes is the largest a cookie can say that fits
+    // a 1500-byte MTU (IPv6's header is 20 bytes longer: 1440, as 1460 over IPv4).
     if (ours.window_scale != kNoWindowScale) ours.window_scale = kProxyWindowScale;
-    ours.mss = kCookieMss.back();
+    ours.mss = p.ip_version == 6 ? kCookieMss[2] : kCookieMss.back();
     uint8_t options[20];
     SegmentSpec s;
+    s.version = p.ip_version;
     std::memcpy(s.dst_mac.bytes.data(), f + 6, 6);
     s.src_mac = t.ports[c.in_port].mac;
     s.src = p.dst, s.dst = p.src;

@@ -17,8 +17,10 @@ void put32(uint8_t* at, uint32_t v) noexcept {
 }  // namespace
 
 bool write_segment(rte_mbuf* m, const SegmentSpec& s) noexcept {
+  const bool v6 = s.version == 6;
+  const uint16_t l3 = v6 ? 40 : 20;
   const uint16_t tcp_length = static_cast<uint16_t>(20 + s.options_length + s.payload_length);
-  const uint16_t frame = static_cast<uint16_t>(14 + 20 + tcp_length);
+  const uint16_t frame = static_cast<uint16_t>(14 + l3 + tcp_length);
   if (m->next) {
     rte_pktmbuf_free(m->next);
     m->next = nullptr;
@@ -31,17 +33,26 @@ bool write_segment(rte_mbuf* m, const SegmentSpec& s) noexcept {
   uint8_t* f = rte_pktmbuf_mtod(m, uint8_t*);
   std::memcpy(f, s.dst_mac.bytes.data(), 6);
   std::memcpy(f + 6, s.src_mac.bytes.data(), 6);
-  store_be16(f + 12, 0x0800);
+  store_be16(f + 12, v6 ? 0x86dd : 0x0800);
   uint8_t* ip = f + 14;
-  uint8_t* tcp = ip + 20;
-  std::memset(ip, 0, 40);
-  ip[0] = 0x45;
-  store_be16(ip + 2, static_cast<uint16_t>(20 + tcp_length));
-  store_be16(ip + 6, 0x4000);  // don't fragment
-  ip[8] = 64;
-  ip[9] = 6;
-  std::memcpy(ip + 12, s.src.bytes.data(), 4);
-  std::memcpy(ip + 16, s.dst.bytes.data(), 4);
+  uint8_t* tcp = ip + l3;
+  std::memset(ip, 0, l3 + 20u);
+  if (v6) {
+    ip[0] = 0x60;
+    store_be16(ip + 4, tcp_length);
+    ip[6] = 6;
+    ip[7] = 64;
+    std::memcpy(ip + 8, s.src.bytes.data(), 16);
+    std::memcpy(ip + 24, s.dst.bytes.data(), 16);
+  } else {
+    ip[0] = 0x45;
+    store_be16(ip + 2, static_cast<uint16_t>(20 + tcp_length));
+    store_be16(ip + 6, 0x4000);  // don't fragment
+    ip[8] = 64;
+    ip[9] = 6;
+    std::memcpy(ip + 12, s.src.bytes.data(), 4);
+    std::memcpy(ip + 16, s.dst.bytes.data(), 4);
+  }
   store_be16(tcp, s.src_port);
   store_be16(tcp + 2, s.dst_port);
   put32(tcp + 4, s.seq);
@@ -51,9 +62,14 @@ bool write_segment(rte_mbuf* m, const SegmentSpec& s) noexcept {
   store_be16(tcp + 14, s.window);
   if (s.options_length) std::memcpy(tcp + 20, s.options, s.options_length);
   if (s.payload_length) std::memcpy(tcp + 20 + s.options_length, s.payload, s.payload_length);
-  auto* h = reinterpret_cast<rte_ipv4_hdr*>(ip);
-  h->hdr_checksum = rte_ipv4_cksum(h);
-  const uint16_t sum = rte_ipv4_udptcp_cksum(h, tcp);
+  uint16_t sum;
+  if (v6) {
+    sum = rte_ipv6_udptcp_cksum(reinterpret_cast<rte_ipv6_hdr*>(ip), tcp);
+  } else {
+    auto* h = reinterpret_cast<rte_ipv4_hdr*>(ip);
+    h->hdr_checksum = rte_ipv4_cksum(h);
+    sum = rte_ipv4_udptcp_cksum(h, tcp);
+  }
   std::memcpy(tcp + 16, &sum, 2);
   return true;
 }

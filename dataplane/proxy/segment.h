@@ -1,5 +1,6 @@
 // TCP segments the proxy writes itself (SYN-ACK with a cookie, the backend's SYN, the replay
-// of buffered bytes, resets) and the options it reads from the ones it receives. IPv4 only.
+// of buffered bytes, resets) and the options it reads from the ones it receives, over IPv4
+// or IPv6.
 // Worker core; noexcept, no allocation (the caller owns the mbuf).
 #pragma once
 
@@ -14,6 +15,7 @@ struct rte_mbuf;
 namespace gauntlet {
 
 struct SegmentSpec {
+  uint8_t version = 4;  // 4 or 6: the family of src and dst
   MacAddress src_mac{}, dst_mac{};
   IpAddress src{}, dst{};
   uint16_t src_port = 0, dst_port = 0;
@@ -26,7 +28,7 @@ struct SegmentSpec {
   uint16_t payload_length = 0;
 };
 
-// Overwrites `m` (its first segment; any chain is freed) with the Ethernet, IPv4 and TCP
+// Overwrites `m` (its first segment; any chain is freed) with the Ethernet, IP and TCP
 // headers and payload of `s`, checksums included. False when it does not fit the mbuf.
 bool write_segment(rte_mbuf* m, const SegmentSpec& s) noexcept;
 

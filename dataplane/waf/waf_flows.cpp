@@ -125,9 +125,9 @@ bool WafFlows::inspects_vip(const IpAddress& dst, uint8_t version) const noexcep
   return false;
 }
 
-WafFlowSlot* WafFlows::acquire(uint32_t entry, uint32_t next_seq) noexcept {
+uint32_t WafFlows::acquire_slot(uint32_t next_seq) noexcept {
   const uint32_t free_count = static_cast<uint32_t>(slots_.size()) - slots_in_use();
-  if (free_count == 0) return nullptr;
+  if (free_count == 0) return kNoWafSlot;
   const uint32_t index = free_[free_count - 1];
   in_use_.store(slots_in_use() + 1, std::memory_order_relaxed);
   WafFlowSlot& s = slots_[index];
@@ -137,19 +137,29 @@ WafFlowSlot* WafFlows::acquire(uint32_t entry, uint32_t next_seq) noexcept {
   s.parser = HttpRequestParser(limits_, s.head, s.fields);
   s.tls.reset();
   s.state.reset();
+  inspected_.add();
+  return index;
+}
+
+void WafFlows::release_slot(uint32_t index) noexcept {
+  if (index == kNoWafSlot) return;
+  slots_[index].stream.clear(reorder_);
+  const uint32_t free_count = static_cast<uint32_t>(slots_.size()) - slots_in_use();
+  free_[free_count] = index;
+  in_use_.store(slots_in_use() - 1, std::memory_order_relaxed);
+}
+
+WafFlowSlot* WafFlows::acquire(uint32_t entry, uint32_t next_seq) noexcept {
+  const uint32_t index = acquire_slot(next_seq);
+  if (index == kNoWafSlot) return nullptr;
   refs_[entry].slot = index;
   refs_[entry].phase = WafPhase::inspecting;
-  inspected_.add();
-  return &s;
+  return &slots_[index];
 }
 
 void WafFlows::release(uint32_t entry) noexcept {
   WafFlowRef& r = refs_[entry];
-  if (r.slot == kNoWafSlot) return;
-  slots_[r.slot].stream.clear(reorder_);
-  const uint32_t free_count = static_cast<uint32_t>(slots_.size()) - slots_in_use();
-  free_[free_count] = r.slot;
-  in_use_.store(slots_in_use() - 1, std::memory_order_relaxed);
+  release_slot(r.slot);
   r.slot = kNoWafSlot;
 }
 

@@ -119,6 +119,10 @@ class WafFlows {
   WafFlowSlot* acquire(uint32_t entry, uint32_t next_seq) noexcept;
   // The flow's slot goes back to the pool; its reference (phase, seq) stays.
   void release(uint32_t entry) noexcept;
+  // The same for flows that are not conntrack's (proxied flows keep the slot's index
+  // themselves): a slot whose stream starts at `next_seq`, or kNoWafSlot; and back.
+  uint32_t acquire_slot(uint32_t next_seq) noexcept;
+  void release_slot(uint32_t index) noexcept;
   // The flow-table entry is gone (expired): its slot goes back, its reference is cleared.
   void forget(uint32_t entry) noexcept {
     if (!refs_.empty()) release(entry), refs_[entry] = WafFlowRef{};

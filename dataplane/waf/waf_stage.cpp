@@ -23,6 +23,7 @@
 
 #include "dataplane/lb/tcp_reset.h"
 #include "dataplane/pipeline/stages.h"
+#include "dataplane/waf/waf_reader.h"
 #include "dataplane/waf/waf_reset.h"
 
 namespace gauntlet {
@@ -30,118 +31,6 @@ namespace gauntlet {
 namespace {
 
 constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04;
-
-// What the bytes of one packet came to.
-enum class Verdict : uint8_t { none, passthrough, blocked, violation, sni_denied };
-
-void begin_note(WafNote& n) noexcept {
-  n.request = 0;
-  n.score = 0;
-  n.match_count = n.excerpt_length = n.sni_length = n.alpn_length = 0;
-  n.violation_kind = WafViolationKind::none;
-  n.violation = 0;
-  n.has_request = n.has_hello = n.reset_backend = false;
-}
-
-void note_request(WafNote& n, const WafFlowSlot& s) noexcept {
-  const WafRequestState& st = s.state;
-  n.has_request = true;
-  n.request = s.request_index;
-  n.score = st.score;
-  n.match_count = st.match_count;
-  for (uint8_t i = 0; i < st.match_count; ++i)
-    n.rules[i] = st.matches[i].rule, n.fields[i] = st.matches[i].field;
-  n.excerpt_length = st.excerpt_length;
-  std::memcpy(n.excerpt, st.excerpt, st.excerpt_length);
-}
-
-void note_hello(WafNote& n, const TlsClientHello& h) noexcept {
-  n.has_hello = true;
-  const std::string_view sni = h.sni();
-  n.sni_length = static_cast<uint8_t>(std::min(sni.size(), kWafNoteSniBytes));
-  std::memcpy(n.sni, sni.data(), n.sni_length);
-  if (const auto alpn = h.alpn_protocols(); !alpn.empty()) {
-    n.alpn_length = static_cast<uint8_t>(std::min(alpn[0].size(), kWafNoteAlpnBytes));
-    std::memcpy(n.alpn, alpn[0].data(), n.alpn_length);
-  }
-}
-
-// Takes the in-order bytes TcpStream delivers; false stops the delivery (a final verdict).
-struct Reader {
-  const WafEngine& engine;
-  WafScratch& scratch;
-  const ServiceWafPolicy& policy;
-  WafFlowSlot& slot;
-  WafNote& note;
-  Verdict verdict = Verdict::none;
-  bool logged = false;  // a request passed with an event
-  bool noted = false;   // the note holds a decided request: later requests leave it alone
-
-  bool operator()(const uint8_t* data, size_t len) noexcept {
-    if (len == 0) return true;
-    if (slot.kind == WafStreamKind::unknown)
-      slot.kind = data[0] == 22 ? WafStreamKind::tls : WafStreamKind::http;  // a handshake record
-    return slot.kind == WafStreamKind::tls ? hello(data, len) : http(data, len);
-  }
-
-  bool hello(const uint8_t* data, size_t len) noexcept {
-    switch (slot.tls.feed(data, len)) {
-      case TlsHelloStatus::need_more:
-        return true;
-      case TlsHelloStatus::done:
-        note_hello(note, slot.tls.hello());
-        verdict =
-            policy.sni_allowed(slot.tls.hello().sni()) ? Verdict::passthrough : Verdict::sni_denied;
-        return false;
-      default:  // not_tls after a first byte of 22, or malformed: a record that lies
-        note.violation_kind = WafViolationKind::tls;
-        note.violation = static_cast<uint8_t>(slot.tls.status() == TlsHelloStatus::malformed
-                                                  ? slot.tls.reason()
-                                                  : TlsMalformed::record_version);
-        verdict = Verdict::violation;
-        return false;
-    }
-  }
-
-  bool http(const uint8_t* data, size_t len) noexcept {
-    size_t used = 0;
-    HttpEvent ev;
-    for (;;) {
-      used += slot.parser.next(data + used, len - used, ev);
-      if (ev.kind == HttpEventKind::none) return true;
-      if (!event(slot.parser.request(), ev)) return false;
-    }
-  }
-
-  bool event(const HttpRequest& request, const HttpEvent& ev) noexcept {
-    WafRequestState& st = slot.state;
-    if (request.index != slot.request_index) {  // the first event of a new request
-      slot.request_index = request.index;
-      st.reset();
-      st.threshold = policy.threshold;
-      st.detect_only = policy.detect_only;
-    }
-    // Terminal violations go to the engine too: a rule may name them (and block first).
-    if (st.decision == WafDecision::undecided) {
-      const WafDecision d = waf_inspect(engine, scratch, st, request, ev);
-      if (d == WafDecision::block) {
-        note_request(note, slot);
-        verdict = Verdict::blocked;
-        return false;
-      }
-      if (d == WafDecision::pass && st.logged && !noted)
-        note_request(note, slot), logged = noted = true;
-    }
-    if (ev.kind == HttpEventKind::error) {
-      if (!noted) note_request(note, slot);
-      note.violation_kind = WafViolationKind::http;
-      note.violation = static_cast<uint8_t>(ev.violation);
-      verdict = Verdict::violation;
-      return false;
-    }
-    return true;
-  }
-};
 
 // Ends the flow: RST to the backend (a new segment), RST to the client (this segment,
 // rewritten), the flow marked blocked and expiring as a closed one.
@@ -162,27 +51,16 @@ void reset_flow(Worker& w, rte_mbuf* m, PacketContext& c, Reason why, uint32_t b
     if (mac) {
       r.src_mac = t.ports[route->port].mac;
       r.dst_mac = *mac;
-      c.companion = make_backend_reset(w.pool, r);  // sent after this packet's own RST
-      c.companion_port = route->port;
-      note.reset_backend = c.companion != nullptr;
-      if (!c.companion && w.pool) w.counters.mbuf_alloc_failed.add();
+      rte_mbuf* reset = make_backend_reset(w.pool, r);  // sent after this packet's own RST
+      if (reset) add_companion(c, reset, route->port);
+      note.reset_backend = reset != nullptr;
+      if (!reset && w.pool) w.counters.mbuf_alloc_failed.add();
     }
   }
   if (write_tcp_reset(m, p, t.ports[c.in_port].mac))
     c.stop_and_emit(Layer::waf, why, c.in_port);
   else
     c.decide(Layer::waf, Outcome::stop, why);
-}
-
-Reason reason_of(Verdict v) noexcept {
-  switch (v) {
-    case Verdict::blocked:
-      return Reason::waf_blocked;
-    case Verdict::sni_denied:
-      return Reason::waf_sni_denied;
-    default:
-      return Reason::waf_protocol_violation;
-  }
 }
 
 void inspect(Worker& w, rte_mbuf* m, PacketContext& c, const ServiceWafPolicy& policy,
@@ -241,10 +119,10 @@ void inspect(Worker& w, rte_mbuf* m, PacketContext& c, const ServiceWafPolicy& p
   }
   WafFlowSlot& slot = w.waf.slot(ref.slot);
   const uint32_t before = slot.stream.next_seq();
-  Reader reader{engine, scratch, policy, slot, note};
   const uint8_t* data = rte_pktmbuf_mtod_offset(m, const uint8_t*, p.payload_offset);
-  const StreamResult r = slot.stream.accept(w.waf.reorder(), seq, data, len, reader);
-  switch (r) {
+  const WafReadResult r =
+      waf_read(engine, scratch, policy, slot, w.waf.reorder(), seq, data, len, note);
+  switch (r.stream) {
     case StreamResult::overflow:
       reset_flow(w, m, c, Reason::waf_stream_overflow, before, note);
       return;
@@ -252,8 +130,8 @@ void inspect(Worker& w, rte_mbuf* m, PacketContext& c, const ServiceWafPolicy& p
       reset_flow(w, m, c, Reason::waf_stream_conflict, before, note);
       return;
     case StreamResult::stopped:
-      if (reader.verdict != Verdict::passthrough) {
-        reset_flow(w, m, c, reason_of(reader.verdict), before, note);
+      if (r.verdict != WafVerdict::passthrough) {
+        reset_flow(w, m, c, waf_reset_reason(r.verdict), before, note);
         return;
       }
       w.waf.release(entry);  // encrypted from here on: nothing more to read
@@ -267,16 +145,14 @@ void inspect(Worker& w, rte_mbuf* m, PacketContext& c, const ServiceWafPolicy& p
     case StreamResult::duplicate:
       break;
   }
-  if (slot.kind == WafStreamKind::http && !reader.noted && slot.request_index != ~uint64_t{0})
-    note_request(note, slot);
   if ((p.tcp_flags & kFin) && slot.stream.next_seq() == seq + len) {
     ref.seq = seq + len;  // everything up to the FIN was read
     w.waf.release(entry);
     ref.phase = WafPhase::finished;
   }
   if (len == 0) return;
-  c.log = c.log || reader.logged;
-  c.decide(Layer::waf, Outcome::pass, reader.logged ? Reason::waf_logged : Reason::waf_inspected);
+  c.log = c.log || r.logged;
+  c.decide(Layer::waf, Outcome::pass, r.logged ? Reason::waf_logged : Reason::waf_inspected);
 }
 
 }  // namespace
@@ -303,7 +179,7 @@ void waf_stage(Worker& w, Burst& b) noexcept {
     const ServiceWafPolicy* policy = t.waf_policy(c.flow->backend >> 16);
     if (!policy) continue;
     WafNote& note = w.waf_notes[i];
-    begin_note(note);
+    begin_waf_note(note);
     const uint8_t steps = c.step_count;
     inspect(w, b.mbufs[i], c, *policy, *engine, *scratch, note);
     if (c.step_count != steps) c.waf = &note;  // the WAF decided something about it

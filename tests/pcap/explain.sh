@@ -12,7 +12,7 @@ trap 'rm -rf "$out"' EXIT
 cd "$root"
 
 "$bin" --config rules/gauntlet.yaml --replay pcaps/demo --out "$out" \
-  --explain 1-4,9,13,27,31,37,53-55,57,59,66,74,77,79,91 >"$out/stdout"
+  --explain 1-4,9,13,27,31,37,53-55,57,59,66,74,77,79,91,94 >"$out/stdout"
 grep '^#' "$out/stdout" >"$out/explain.txt"
 if ! diff -u "$here/explain_demo.expected" "$out/explain.txt"; then
   echo "explain: the lines differ from explain_demo.expected"

@@ -233,6 +233,38 @@ TEST_F(ProxyConfigTest, ModeKeysAndShapesAreChecked) {
           at(24, 35, "cookie_secret must be 32 hex digits (16 bytes)")));
 }
 
+TEST_F(ProxyConfigTest, AnIpv6VipRoutesToIpv6BackendsOnly) {
+  const std::string text =
+      "ports:\n"
+      "  outside: { mac: 02:00:00:00:00:01, addresses: [2001:db8:100::1/64] }\n"
+      "  inside: { mac: 02:00:00:00:00:02, addresses: [fd00::1/64, 10.0.0.1/24] }\n"
+      "services:\n"
+      "  - name: site\n"  // 5
+      "    vip: 2001:db8:100::20\n"
+      "    ports: [80]\n"
+      "    mode: l7-route\n"
+      "    routes:\n"
+      "      - { host: v6.site.com, service: pool6 }\n"  // 10
+      "      - { host: v4.site.com, service: pool4 }\n"  // 11
+      "  - name: pool6\n"
+      "    backends: [{ address: \"fd00::10\", port: 8080 }]\n"
+      "  - name: pool4\n"
+      "    backends: [{ address: 10.0.0.11, port: 8080 }]\n";
+  EXPECT_THAT(errors_of(text),
+              ElementsAre(at(11, 9,
+                             "route names service 'pool4', whose backends are not all IPv6 like "
+                             "the vip of 'site' (the backend sees the client's address)")));
+  std::string only6 = text;
+  const std::string v4_route = "      - { host: v4.site.com, service: pool4 }\n";
+  only6.replace(only6.find(v4_route), v4_route.size(), "");
+  std::vector<std::string> errors;
+  auto cfg = load(only6, errors);
+  ASSERT_TRUE(cfg.has_value()) << (errors.empty() ? "" : errors.front());
+  const ProxyTables t = build_proxy_tables(*cfg);
+  ASSERT_NE(t.vip(0), nullptr);
+  EXPECT_EQ(match_route(*t.vip(0), {false, {}, "v6.site.com", "/"}).service, 1u);
+}
+
 TEST_F(ProxyConfigTest, ServicesWithoutModeStayL4) {
   std::vector<std::string> errors;
   auto cfg = load(std::string(kPorts) +

@@ -18,6 +18,8 @@ SECRET = bytes(range(16))  # proxy.cookie_secret: 000102030405060708090a0b0c0d0e
 VIP = "198.51.100.20"  # the golden cases' site (their own config.yaml)
 DEMO_SITE_VIP = "198.51.100.14"  # rules/gauntlet.yaml's site (.20 is an ARP neighbour there)
 API, MAIN, STATIC = (POD11_IP, POD11_MAC, 8080), (POD10_IP, POD10_MAC, 8080), (POD12_IP, POD12_MAC, 80)
+VIP6 = "2001:db8:100::20"  # proxy-ipv6's site
+API6, MAIN6 = ("fd00::11", "02:00:00:00:02:11", 8080), (POD6_IP, POD6_MAC, 8080)
 M64 = (1 << 64) - 1
 COOKIE_MSS = [536, 1300, 1440, 1460]
 PERIOD_NS = 64 * 10**9
@@ -56,6 +58,13 @@ def _tuple(client, cport, vip, vport):
     a = ipaddress.ip_address(client).packed.ljust(16, b"\0")
     b = ipaddress.ip_address(vip).packed.ljust(16, b"\0")
     return a + b + struct.pack("!HH", cport, vport)
+
+
+def ip_header(src, dst):
+    """IPv4 (DF, as Linux sends) or IPv6, by the addresses' family."""
+    if ":" in src:
+        return IPv6(src=src, dst=dst, hlim=64)
+    return IP(src=src, dst=dst, ttl=64, flags="DF", id=0)
 
 
 def cookie(client, cport, vip, vport, isn, mss, ws, sack, ts, now_ns):
@@ -126,13 +135,13 @@ class Proxied:
         self.ck = None
 
     def syn_opts(self):
-        o = [("MSS", 1460), ("SAckOK", b"")]
+        o = [("MSS", 1440 if ":" in self.client else 1460), ("SAckOK", b"")]
         if self.ts:
             o.append(("Timestamp", (self.ctv, 0)))
         return o + [("NOP", None), ("WScale", 7)]
 
     def c(self, flags, data=b"", seq=None, ack=None, opts=None):
-        ip = IP(src=self.client, dst=self.vip, ttl=64, flags="DF", id=0)
+        ip = ip_header(self.client, self.vip)
         o = list(opts or [])
         if self.ts and "S" not in flags:
             o = [("NOP", None), ("NOP", None), ("Timestamp", (self.ctv, self.our_tv))] + o
@@ -145,9 +154,10 @@ class Proxied:
     def handshake(self):
         now = story_ns(self.s)
         self.our_tv = (now // 10**6) & 0xffffffff
-        self.ck = cookie(self.client, self.sport, self.vip, self.dport, self.isn, 1460, 7, True,
+        mss = 1440 if ":" in self.client else 1460
+        self.ck = cookie(self.client, self.sport, self.vip, self.dport, self.isn, mss, 7, True,
                          self.ts, now)
-        ip = IP(src=self.client, dst=self.vip, ttl=64, flags="DF", id=0)
+        ip = ip_header(self.client, self.vip)
         self.s.add(out(from_internet(ip / TCP(sport=self.sport, dport=self.dport, flags="S",
                                               seq=self.isn, window=64240,
                                               options=self.syn_opts()))))
@@ -162,7 +172,7 @@ class Proxied:
         return self
 
     def b(self, flags, data=b"", seq=None, opts=None):
-        ip = IP(src=self.bip, dst=self.client, ttl=64, flags="DF", id=0)
+        ip = ip_header(self.bip, self.client)
         o = list(opts or [])
         if self.ts:
             o = [("NOP", None), ("NOP", None), ("Timestamp", (self.btv, self.ctv))] + o
@@ -174,7 +184,7 @@ class Proxied:
     def accept(self):
         """The backend's SYN-ACK to gauntlet's SYN."""
         port = self.bport
-        ip = IP(src=self.bip, dst=self.client, ttl=64, flags="DF", id=0)
+        ip = ip_header(self.bip, self.client)
         o = [("MSS", 1460), ("SAckOK", b"")]
         if self.ts:
             o.append(("Timestamp", (self.btv, self.ctv)))
@@ -365,10 +375,11 @@ def case_proxy_late_close():
 
 
 def demo_proxy():
-    """The demo's proxy part (rules/gauntlet.yaml's site VIP, DEMO_SITE_VIP): HTTP by Host to the api pool,
-    TLS by SNI to the main pool, and a Host no route names (reset). No timestamps, so the
-    cookies depend only on the 64-second counter (the demo starts on a counter boundary and
-    lasts well under a minute): the same wherever in the demo these packets land."""
+    """The demo's proxy part (rules/gauntlet.yaml's site VIP, DEMO_SITE_VIP): HTTP by Host to
+    the api pool, TLS by SNI to the main pool, a Host no route names (reset), and an SQL
+    injection in the held request (the VIP's WAF resets it). No timestamps, so the cookies
+    depend only on the 64-second counter (the demo starts on a counter boundary and lasts
+    well under a minute): the same wherever in the demo these packets land."""
     s = Story()
     vip = DEMO_SITE_VIP
     a = Proxied(s, 46000, 0x46000000, API, dport=80, client="203.0.113.40", ts=False, vip=vip)
@@ -380,6 +391,61 @@ def demo_proxy():
     nope = Proxied(s, 46002, 0x46200000, MAIN, dport=80, client="203.0.113.42", ts=False,
                    vip=vip)
     nope.handshake().send(http("www.example.org"))
+    attack = Proxied(s, 46003, 0x46300000, API, dport=80, client="203.0.113.43", ts=False,
+                     vip=vip)  # the VIP's WAF resets it before a backend hears of it
+    attack.handshake().send(http("api.site.com", "/v1/users?id=1%27%20OR%20%271%27%3D%271"))
+    return s.items
+
+
+OK_200 = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+
+def post(host, path, body):
+    return ("POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            "Content-Length: %d\r\n\r\n" % (path, host, len(body))).encode() + body
+
+
+def case_proxy_waf():
+    """The WAF on an l7-route VIP (waf: true, block) and its static pool (waf: detect): a
+    benign request is routed; an SQL injection in the held request is reset before any
+    backend hears of it; one in a body that arrives while the backend is being connected is
+    reset on both legs; a second request on a spliced keep-alive connection is read in the
+    client's sequence numbers and reset on both legs (later client segments stop); the
+    detect-only pool passes its attack with an event."""
+    s = Story()
+    ok = Proxied(s, 48000, 0x48000000, API, dport=80, ts=False).handshake()
+    ok.send(http("api.site.com", "/v1/users?id=42")).accept().respond(OK_200).client_ack().close()
+    held = Proxied(s, 48001, 0x48100000, API, dport=80, ts=False).handshake()
+    held.send(http("api.site.com", "/v1/users?id=1%27%20or%20%271%27=%271"))
+    body = Proxied(s, 48002, 0x48200000, API, dport=80, ts=False).handshake()
+    form = b"name=x&id=1' or '1'='1"
+    request = post("api.site.com", "/v1/login", form)
+    body.send(request[:-len(form)]).send(form)  # before the backend answers gauntlet's SYN
+    keep = Proxied(s, 48003, 0xfffffff0, MAIN, dport=80, ts=False).handshake()  # wraps
+    keep.send(http("site.com", "/")).accept().respond(OK_200).client_ack()
+    keep.send(http("site.com", "/search?q=1%27%20or%201=1"))
+    keep.send(http("site.com", "/after"))  # the flow was reset: waf:flow-blocked
+    detect = Proxied(s, 48004, 0x48400000, STATIC, dport=80, ts=False).handshake()
+    detect.send(http("img.site.com", "/static/x?q=1%27%20or%20%271%27=%271")).accept()
+    detect.respond(OK_200).client_ack().close()
+    return s.items
+
+
+def case_proxy_ipv6():
+    """An IPv6 VIP: TLS by SNI and HTTP by Host to two IPv6 pools, with timestamps and
+    window scaling (the SYN-ACK's MSS is 1440), spliced both ways; a Host no route names is
+    reset; and with the VIP's WAF on, an SQL injection in a keep-alive connection's second
+    request resets both legs."""
+    s = Story()
+    a = Proxied(s, 49000, 0x49000000, API6, client=CLIENT6, vip=VIP6).handshake()
+    a.send(client_hello("api.site.com")).accept().respond(b"\x16\x03\x03\x00\x02ok")
+    a.client_ack().close()
+    m = Proxied(s, 49001, 0xfffffff8, MAIN6, dport=80, client=CLIENT6, vip=VIP6,
+                backend_isn=0xfffffffc).handshake()  # both wrap
+    m.send(http("site.com", "/")).accept().respond(OK_200).client_ack()
+    m.send(http("site.com", "/?id=1%27%20or%20%271%27=%271"))
+    nope = Proxied(s, 49002, 0x49200000, MAIN6, dport=80, client=CLIENT6, vip=VIP6, ts=False)
+    nope.handshake().send(http("unknown.example"))
     return s.items
 
 
@@ -392,4 +458,6 @@ CASES = {
     "proxy-bad-input": case_proxy_bad_input,
     "proxy-long-transfer": case_proxy_long_transfer,
     "proxy-late-close": case_proxy_late_close,
+    "proxy-waf": case_proxy_waf,
+    "proxy-ipv6": case_proxy_ipv6,
 }
