@@ -89,10 +89,11 @@ std::string summary_table(const Totals& t) {
         f->windows, f->window_bytes, f->memory_bytes);
   if (const auto& r = t.resources)
     s += fmt::format(
-        "\nresources: fragment records {} live of {}; neighbours {}; mbufs {} in use of {}; {} {}; "
-        "rx_nombuf outside {} / inside {}",
-        r->fragments_live, r->fragment_slots, r->neighbours, r->mbufs_in_use, r->mbufs,
-        kMbufExhausted, r->mbuf_alloc_failed, r->rx_nombuf[0], r->rx_nombuf[1]);
+        "\nresources: fragment records {} live of {}; fragments held {} of {}; neighbours {}; "
+        "mbufs {} in use of {}; {} {}; rx_nombuf outside {} / inside {}",
+        r->fragments_live, r->fragment_slots, r->fragments_held, r->fragment_hold_slots,
+        r->neighbours, r->mbufs_in_use, r->mbufs, kMbufExhausted, r->mbuf_alloc_failed,
+        r->rx_nombuf[0], r->rx_nombuf[1]);
   s += fmt::format("\n{:<9} {:<12} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8}  {}\n", "direction", "layer",
                    "seen", "passed", "forwarded", "answered", "consumed", "stopped", "top reasons");
   for (size_t d = 0; d < kDirections; ++d) {
@@ -199,9 +200,10 @@ std::string summary_json(const Totals& t) {
   if (const auto& r = t.resources)
     fmt::format_to(
         std::back_inserter(s),
-        R"(,"resources":{{"fragments_live":{},"fragment_slots":{},"neighbours":{},"mbufs":{},"mbufs_in_use":{},"alloc_failures":{{"{}":{}}},"rx_nombuf":{{"outside":{},"inside":{}}}}})",
-        r->fragments_live, r->fragment_slots, r->neighbours, r->mbufs, r->mbufs_in_use,
-        kMbufExhausted, r->mbuf_alloc_failed, r->rx_nombuf[0], r->rx_nombuf[1]);
+        R"(,"resources":{{"fragments_live":{},"fragment_slots":{},"fragments_held":{},"fragment_hold_slots":{},"neighbours":{},"mbufs":{},"mbufs_in_use":{},"alloc_failures":{{"{}":{}}},"rx_nombuf":{{"outside":{},"inside":{}}}}})",
+        r->fragments_live, r->fragment_slots, r->fragments_held, r->fragment_hold_slots,
+        r->neighbours, r->mbufs, r->mbufs_in_use, kMbufExhausted, r->mbuf_alloc_failed,
+        r->rx_nombuf[0], r->rx_nombuf[1]);
   if (!t.backends.empty()) {
     s += R"(,"backends":[)";
     for (size_t i = 0; i < t.backends.size(); ++i) {

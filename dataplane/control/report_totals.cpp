@@ -116,6 +116,8 @@ ResourceTotals resource_totals(const std::vector<Worker*>& workers, uint64_t now
     const FragmentTable& f = w->flows.fragments();
     r.fragments_live += f.live(now_ns);
     r.fragment_slots += f.slots();
+    r.fragments_held += w->held_fragments.held();
+    r.fragment_hold_slots += w->held_fragments.capacity();
     r.neighbours += w->neighbours.size();
     r.mbuf_alloc_failed += w->counters.mbuf_alloc_failed.get();
   }
