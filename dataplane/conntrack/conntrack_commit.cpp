@@ -138,38 +138,48 @@ void create_flow(Worker& w, PacketContext& c, uint32_t frame_length, bool provis
   c.tracking = Tracking::tracked;
 }
 
+namespace {
+
+void commit(Worker& w, PacketContext& c, rte_mbuf*& m) noexcept {
+  if (c.tracking == Tracking::new_flow && c.flow) {
+    // Opened early (create_flow's `provisional`): kept only if no layer stopped the packet.
+    if (c.final) {
+      release_nat_ports(w.nat, *c.flow);
+      w.flows.erase(*c.flow);
+      c.flow = nullptr;
+      return;
+    }
+    c.flow->rule = judging_rule(c);
+    c.tracking = Tracking::tracked;
+    w.counters.flows_created.add();
+  } else if (c.final) {
+    return;
+  } else if (is_deferred_fragment(c)) {
+    if (!attach_fragment(w, c, rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_pkt_len(m)))
+      hold_or_stop_fragment(w, c, m);  // out of order, or its first fragment was stopped
+    else if (w.held_fragments.returning)
+      c.steps[c.step_count - 1].reason = Reason::conntrack_fragment_held;  // held, then followed
+    return;
+  } else if (c.tracking == Tracking::new_flow) {
+    create_flow(w, c, rte_pktmbuf_pkt_len(m), false);
+  } else if (c.tracking == Tracking::tracked && !c.flow_judged) {
+    // Judged again under the current rules, and allowed: current from now on.
+    c.flow->generation = static_cast<uint32_t>(w.tables->generation);
+    c.flow->rule = judging_rule(c);
+  }
+  if (!c.final && c.tracking == Tracking::tracked && c.parsed.has(kParseFragment) &&
+      !c.parsed.has(kParseLaterFragment))
+    remember_fragment(w, c, rte_pktmbuf_mtod(m, const uint8_t*));
+}
+
+}  // namespace
+
 void conntrack_commit_stage(Worker& w, Burst& b) noexcept {
   for (uint16_t i = 0; i < b.count; ++i) {
-    PacketContext& c = b.ctx[i];
-    if (c.tracking == Tracking::new_flow && c.flow) {
-      // Opened early (create_flow's `provisional`): kept only if no layer stopped the packet.
-      if (c.final) {
-        release_nat_ports(w.nat, *c.flow);
-        w.flows.erase(*c.flow);
-        c.flow = nullptr;
-        continue;
-      }
-      c.flow->rule = judging_rule(c);
-      c.tracking = Tracking::tracked;
-      w.counters.flows_created.add();
-    } else if (c.final) {
-      continue;
-    } else if (is_deferred_fragment(c)) {
-      if (!attach_fragment(w, c, rte_pktmbuf_mtod(b.mbufs[i], const uint8_t*),
-                           rte_pktmbuf_pkt_len(b.mbufs[i])))
-        // Out of order, or its first fragment was stopped.
-        c.decide(Layer::conntrack, Outcome::stop, Reason::conntrack_fragment_without_first);
-      continue;
-    } else if (c.tracking == Tracking::new_flow) {
-      create_flow(w, c, rte_pktmbuf_pkt_len(b.mbufs[i]), false);
-    } else if (c.tracking == Tracking::tracked && !c.flow_judged) {
-      // Judged again under the current rules, and allowed: current from now on.
-      c.flow->generation = static_cast<uint32_t>(w.tables->generation);
-      c.flow->rule = judging_rule(c);
-    }
-    if (!c.final && c.tracking == Tracking::tracked && c.parsed.has(kParseFragment) &&
-        !c.parsed.has(kParseLaterFragment))
-      remember_fragment(w, c, rte_pktmbuf_mtod(b.mbufs[i], const uint8_t*));
+    commit(w, b.ctx[i], b.mbufs[i]);
+    // A first fragment, remembered or stopped: what was held for it follows it.
+    if (b.mbufs[i] && b.ctx[i].parsed.has(kParseFragment))
+      first_fragment_decided(w, b.ctx[i], rte_pktmbuf_mtod(b.mbufs[i], const uint8_t*));
   }
 }
 

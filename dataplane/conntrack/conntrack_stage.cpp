@@ -186,6 +186,7 @@ void conntrack_advance_clock(Worker& w, uint64_t now_ns) noexcept {
   w.clock_ns = std::max(w.clock_ns, now_ns);
   do expire_flows(w, w.clock_ns);
   while (!w.flows.expiry_caught_up());
+  expire_held_fragments(w);  // fragments whose first one never came: dropped, timed out
 }
 
 void conntrack_stage(Worker& w, Burst& b) noexcept {

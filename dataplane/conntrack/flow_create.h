@@ -23,8 +23,8 @@ void remember_fragment(Worker& w, PacketContext& c, const uint8_t* frame) noexce
 
 // A later fragment whose first fragment is not known yet: marked untracked and judged (no
 // layer judges a fragment on its own) and left undecided; conntrack_commit, once the first
-// fragments of the burst have their flows, attaches it or stops it
-// (conntrack:fragment-without-first). Nothing is held back.
+// fragments of the burst have their flows, attaches it or holds it for its first fragment
+// (hold_or_stop_fragment).
 inline void defer_fragment(PacketContext& c) noexcept {
   c.tracking = Tracking::untracked;
   c.flow_judged = true;
@@ -33,6 +33,18 @@ inline bool is_deferred_fragment(const PacketContext& c) noexcept {
   return c.tracking == Tracking::untracked && c.flow_judged && c.flow == nullptr &&
          c.parsed.has(kParseLaterFragment);
 }
+
+// A deferred later fragment that attach_fragment could not attach: held for its first
+// fragment (fragment_hold.h; `m` becomes null, the store owns it, the packet is decided
+// consumed so that no later stage touches it), or stopped: conntrack:fragment-hold-full when
+// the store is full, conntrack:fragment-without-first when it comes back from the hold or its
+// first fragment was stopped.
+void hold_or_stop_fragment(Worker& w, PacketContext& c, rte_mbuf*& m) noexcept;
+
+// Every packet at the end of conntrack_commit: if `c` (with `frame`) is a first fragment, the
+// later fragments held for it come back after this burst; stopped, it is remembered as such
+// (kFirstFragmentStopped) so that its later fragments are not held for it.
+void first_fragment_decided(Worker& w, const PacketContext& c, const uint8_t* frame) noexcept;
 
 // Attaches the later fragment `c` to the flow its first fragment went to (that flow's
 // verdict and translation) and decides its conntrack pass; false, deciding nothing, when no

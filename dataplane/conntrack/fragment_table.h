@@ -39,6 +39,11 @@ struct FragmentRecord {
   uint8_t flow_dir = 0;
 };
 
+// FragmentRecord::flow_index of a datagram whose first fragment was stopped before it had a
+// flow: its later fragments are dropped at once (conntrack:fragment-without-first) instead of
+// waiting for a first fragment that has come and gone (fragment_hold.h).
+inline constexpr uint32_t kFirstFragmentStopped = ~0u;
+
 class FragmentTable {
  public:
   static constexpr uint32_t kProbe = 4;

@@ -71,11 +71,12 @@ struct WafTotals {
 // What the dataplane still holds, to check that state returns to zero (replay --settle, live's
 // final summary). The driver fills it: it knows the packet pool, the ports and the clock.
 struct ResourceTotals {
-  uint64_t fragments_live = 0, fragment_slots = 0;  // first-fragment records alive at `now`
-  uint64_t neighbours = 0;                          // static + learned entries, all workers
-  uint64_t mbufs = 0, mbufs_in_use = 0;             // the packet pool: size, taken
-  uint64_t mbuf_alloc_failed = 0;                   // kMbufExhausted, all workers
-  uint64_t rx_nombuf[kPortCount] = {};              // live: the ports' rte_eth_stats rx_nombuf
+  uint64_t fragments_live = 0, fragment_slots = 0;       // first-fragment records alive at `now`
+  uint64_t fragments_held = 0, fragment_hold_slots = 0;  // later fragments (mbufs) waiting
+  uint64_t neighbours = 0;                               // static + learned entries, all workers
+  uint64_t mbufs = 0, mbufs_in_use = 0;                  // the packet pool: size, taken
+  uint64_t mbuf_alloc_failed = 0;                        // kMbufExhausted, all workers
+  uint64_t rx_nombuf[kPortCount] = {};                   // live: the ports' rte_eth_stats rx_nombuf
 };
 
 struct Totals {
@@ -112,8 +113,8 @@ struct Totals {
   std::vector<WorkerTotal> workers;
   std::optional<ResourceTotals> resources;  // shown only when set
 };
-// Workers stopped: their fragment records alive at `now_ns`, neighbours and failed
-// allocations; `pool` (may be null) gives the mbuf figures.
+// Workers stopped: their fragment records alive at `now_ns`, fragments held, neighbours and
+// failed allocations; `pool` (may be null) gives the mbuf figures.
 ResourceTotals resource_totals(const std::vector<Worker*>& workers, uint64_t now_ns,
                                const rte_mempool* pool);
 // `running`: the workers still run; occupancy comes from the gauges their loops refresh.

@@ -66,6 +66,11 @@ void local_stage(Worker& w, Burst& b) noexcept {
       continue;
     }
     if (t.owner_of(p.dst, p.ip_version) == kNoPort) continue;
+    // A later fragment of a reply to a SNAT mapping, ahead of its first fragment: conntrack
+    // holds it for it (conntrack/fragment_hold.h).
+    if (p.has(kParseLaterFragment) && c.tracking == Tracking::untracked && t.snat.enabled &&
+        p.ip_version == 4 && p.dst == t.snat.address)
+      continue;
     const uint8_t echo_request = p.ip_version == 4 ? 8 : 128;
     const uint8_t icmp_proto = p.ip_version == 4 ? 1 : 58;
     if (p.l4_proto == icmp_proto && p.has(kParseL4) && !p.has(kParseFragment) &&

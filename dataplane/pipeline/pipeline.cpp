@@ -113,6 +113,8 @@ void send_after(Worker& w, rte_mbuf* list, uint8_t port, uint64_t time, uint16_t
 void dispose(Worker& w, Burst& b, const uint32_t* frame_lengths) noexcept {
   WorkerCounters& k = w.counters;
   for (uint16_t i = 0; i < b.count; ++i) {
+    // Held back (conntrack/fragment_hold.h): counted when it comes back.
+    if (!b.mbufs[i]) continue;
     PacketContext& c = b.ctx[i];
     // Every packet leaves with a final decision; a stage that forgot one is a bug that
     // must still not leak the mbuf.
@@ -203,6 +205,20 @@ void run_pipeline(Worker& w, Burst& b) noexcept {
   step("forward", forward_stage);
   step("dispose",
        [&frame_lengths](Worker& wk, Burst& bk) noexcept { dispose(wk, bk, frame_lengths); });
+  // Later fragments held for a first fragment of this burst (or out of time) come back now.
+  if (w.held_fragments.due(w.clock_ns)) resume_held_fragments(w);
+}
+
+void run_returning(Worker& w, Burst& b) noexcept {
+  uint32_t frame_lengths[kBurstSize];
+  for (uint16_t i = 0; i < b.count; ++i) frame_lengths[i] = rte_pktmbuf_pkt_len(b.mbufs[i]);
+  if (w.drop_tap) drop_tap_snapshot(*w.drop_tap, b);
+  conntrack_commit_stage(w, b);
+  waf_stage(w, b);
+  nat_stage(w, b);
+  tunnel_stage(w, b);
+  forward_stage(w, b);
+  dispose(w, b, frame_lengths);
 }
 
 void seed_neighbours(Worker& w, const Tables& t) {

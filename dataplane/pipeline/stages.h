@@ -28,6 +28,10 @@ void forward_stage(Worker& w, Burst& b) noexcept;           // forward/forward_s
 // it). Packets must have in_port, direction, time_ns and sequence set.
 void run_pipeline(Worker& w, Burst& b) noexcept;  // pipeline/pipeline.cpp
 
+// Fragments coming back from the hold (conntrack/fragment_hold.h): the steps from
+// conntrack_commit on, then the same counting, records and TX staging as run_pipeline.
+void run_returning(Worker& w, Burst& b) noexcept;  // pipeline/pipeline.cpp
+
 // Runs the worker's clock on to `now_ns` with no packet: every flow due by then expires
 // (replay --settle). conntrack/conntrack_stage.cpp
 void conntrack_advance_clock(Worker& w, uint64_t now_ns) noexcept;

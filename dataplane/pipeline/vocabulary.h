@@ -118,6 +118,9 @@ constexpr std::string_view outcome_name(Outcome o) noexcept {
   X(conntrack_malformed_icmp_error, conntrack, "conntrack:malformed-icmp-error")     \
   X(conntrack_fragment_without_first, conntrack, "conntrack:fragment-without-first") \
   X(conntrack_fragment_table_full, conntrack, "conntrack:fragment-table-full")       \
+  X(conntrack_fragment_held, conntrack, "conntrack:fragment-held")                   \
+  X(conntrack_fragment_hold_timeout, conntrack, "conntrack:fragment-hold-timeout")   \
+  X(conntrack_fragment_hold_full, conntrack, "conntrack:fragment-hold-full")         \
   X(echo_request_answered, local, "local:echo-request-answered")                     \
   X(local_unsupported, local, "local:unsupported-protocol")                          \
   X(local_multicast_ignored, local, "local:multicast-ignored")                       \

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "dataplane/conntrack/flow_table.h"
+#include "dataplane/conntrack/fragment_hold.h"
 #include "dataplane/control/tables.h"
 #include "dataplane/nat/port_allocator.h"
 #include "dataplane/neighbour/neighbour_table.h"
@@ -109,6 +110,7 @@ struct alignas(64) Worker {
   WorkerCounters counters;
   RuleCounters rule_hits[2];      // by Direction: firewall, allow-list
   FlowTable flows;                // this worker's conntrack shard
+  FragmentHold held_fragments;    // later fragments waiting for their first one
   PortAllocator nat;              // this worker's slice of SNAT ports
   uint64_t clock_ns = 0;          // the latest dataplane time seen (drives expiry)
   SpscRing<Record> to_control;    // traces, events, learned neighbours

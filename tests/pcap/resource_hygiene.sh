@@ -2,8 +2,8 @@
 # Resource hygiene: long replays mixing every kind of traffic the golden cases hold (the demo,
 # SNAT, load balancing, WAF streams, fragments, floods, malformed frames), put on one clock by
 # tools/mix_pcaps.py, each settled past the longest timeout (--settle): every flow, SNAT port,
-# WAF slot and reorder window and fragment record is given back, and every mbuf is back in the
-# pool. The same replays unsettled (--settle 0) must still show state held, so the gauges
+# WAF slot and reorder window, fragment record and held fragment is given back, and every mbuf
+# is back in the pool. The same replays unsettled (--settle 0) must still show state held, so the gauges
 # are live and the checks can fail. Learned neighbours do not age: their count must not grow
 # with the length of the replay. Prints the peak RSS of the longest replay.
 #   usage: resource_hygiene.sh GAUNTLET SOURCE_ROOT [REPEAT]
@@ -21,7 +21,7 @@ cases=(arp-reply nd-reply malformed truncated-headers ipv6-extension-chains icmp
   snat-udp-dns snat-icmp-echo snat-icmp-errors snat-eim snat-quota nat-pool-exhausted
   nat-req-4787-req-8-eif nat-req-4787-req-9-hairpin waf-sqli-query waf-xss-split-body
   waf-overlap waf-keepalive waf-sni-deny waf-detect-only demo nat-fragments snat-tcp
-  waf-out-of-order)
+  waf-out-of-order nat-fragments-out-of-order)
 
 # The longest timeout of these configs is tcp_established, 432000 s (Linux's).
 settle=432001
@@ -41,7 +41,7 @@ mix once 1 600 "${cases[@]}"
 replay all "$root/rules/gauntlet.yaml" "$settle"
 replay once "$root/rules/gauntlet.yaml" "$settle"
 # The stateful cases back to back (0.5 s apart), the replay ending while they are in flight.
-mix tail 1 0.5 demo nat-fragments snat-tcp
+mix tail 1 0.5 demo nat-fragments-out-of-order nat-fragments snat-tcp
 replay tail "$root/rules/gauntlet.yaml" 0
 replay tail "$root/rules/gauntlet.yaml" "$settle"
 # The WAF cases through their own config (the shop VIP of rules/gauntlet.yaml sees only the
@@ -85,6 +85,8 @@ def zero(label, s):
               s["waf"]["slots_in_use"] == 0 and s["waf"]["reorder_windows_in_use"] == 0)
     check(f"{label}: no fragment record live ({r['fragments_live']} of {r['fragment_slots']})",
           r["fragments_live"] == 0 and r["fragment_slots"] > 0)
+    check(f"{label}: no fragment held ({r['fragments_held']} of {r['fragment_hold_slots']})",
+          r["fragments_held"] == 0 and r["fragment_hold_slots"] > 0)
     check(f"{label}: every mbuf back in the pool ({r['mbufs_in_use']} of {r['mbufs']} in use)",
           r["mbufs_in_use"] == 0 and r["mbufs"] > 0)
     check(f"{label}: no allocation failed ({r['alloc_failures']})",
@@ -106,9 +108,16 @@ check(f"neighbours learned do not grow with the replay ({once['resources']['neig
 # Unsettled, the gauges show what the last cases still hold; settled, nothing.
 check(f"tail unsettled: flows active ({tail_held['flows']['active']}), snat ports in use "
       f"({tail_held['snat_ports_in_use']}), fragment records live "
-      f"({tail_held['resources']['fragments_live']})",
+      f"({tail_held['resources']['fragments_live']}), fragments held "
+      f"({tail_held['resources']['fragments_held']}, mbufs in use "
+      f"{tail_held['resources']['mbufs_in_use']})",
       tail_held["flows"]["active"] > 0 and sum(tail_held["snat_ports_in_use"].values()) > 0
-      and tail_held["resources"]["fragments_live"] > 0)
+      and tail_held["resources"]["fragments_live"] > 0
+      and tail_held["resources"]["mbufs_in_use"] >= tail_held["resources"]["fragments_held"] > 0)
+check("the fragments held were released, timed out and refused in the long mix",
+      reason(settled, "conntrack:fragment-held") > 0
+      and reason(settled, "conntrack:fragment-hold-timeout") > 0
+      and reason(settled, "conntrack:fragment-hold-full") > 0)
 zero("tail settled", tail)
 check(f"waf unsettled: slots in use ({waf_held['waf']['slots_in_use']}) after "
       f"{waf_held['waf']['flows_inspected']} inspected flows",

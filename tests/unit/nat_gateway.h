@@ -176,6 +176,11 @@ struct Result {
   ParsedPacket parsed;          // `sent`, parsed
   bool stopped(Reason r) const { return last.outcome == Outcome::stop && last.reason == r; }
   bool forwarded() const { return last.outcome == Outcome::forward && !sent.empty(); }
+  // Kept for its first fragment: nothing sent yet.
+  bool held() const {
+    return last.outcome == Outcome::consume && last.reason == Reason::conntrack_fragment_held &&
+           all_sent.empty();
+  }
   std::string src() const { return endpoint(parsed.src, parsed.src_port); }
   std::string dst() const { return endpoint(parsed.dst, parsed.dst_port); }
   static std::string endpoint(const IpAddress& a, uint16_t port) {
@@ -225,6 +230,10 @@ class Gateway {
   }
 
   Worker& worker() { return *worker_; }
+  // How many packets of `dir` some step gave reason `r` (every step counts, passes too).
+  uint64_t count(Direction dir, Reason r) const {
+    return worker_->counters.reasons[static_cast<size_t>(dir)][static_cast<size_t>(r)].get();
+  }
   uint32_t flows() const { return worker_->flows.size(); }
   uint32_t ports_in_use(NatProtocol p) const { return worker_->nat.ports_in_use(p); }
 
@@ -270,7 +279,9 @@ class Gateway {
     Record rec;
     while (w.to_control.pop(rec)) {
     }
-    EXPECT_EQ(rte_mempool_avail_count(pool_), 255u) << "an mbuf was neither sent nor freed";
+    // Fragments held for their first fragment (conntrack/fragment_hold.h) are the store's.
+    EXPECT_EQ(rte_mempool_avail_count(pool_), 255u - w.held_fragments.held())
+        << "an mbuf was neither sent, freed nor held";
     return r;
   }
 

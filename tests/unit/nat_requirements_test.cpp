@@ -230,21 +230,84 @@ TEST(Rfc4787, Req14_FragmentsTranslatedAndBounded) {
   // checksum update covered the address and port change for the whole datagram.
   // (Checked by the golden case nat-fragments with scapy's defragment.)
 
-  // Out of order: a later fragment ahead of its first one is dropped, never sent private.
-  const auto late =
-      fragments(ipv4(kPodA, kServer1, udp(5000, 123, std::string(100, 'y')), 0x4343), 48);
-  EXPECT_TRUE(g.from_pod(late[1]).stopped(Reason::conntrack_fragment_without_first));
-  EXPECT_TRUE(g.from_pod(late[0]).forwarded());
-  EXPECT_TRUE(g.from_pod(late[2]).forwarded());
-  // A flood of later fragments creates nothing.
+  // A flood of later fragments with no first one creates no flow, and what it holds is
+  // bounded: 64 datagrams at once, the rest refused at once.
   const uint32_t flows = g.flows();
+  uint32_t held = 0, refused = 0;
   for (uint16_t id = 0; id < 500; ++id) {
     auto p = fragments(ipv4(kPodB, kServer2, udp(id, 123, std::string(100, 'z')), id), 48);
-    EXPECT_TRUE(g.from_pod(p[2], 0.0).stopped(Reason::conntrack_fragment_without_first));
+    const Result r = g.from_pod(p[2], 0.0);
+    held += r.held();
+    refused += r.stopped(Reason::conntrack_fragment_hold_full);
   }
+  EXPECT_EQ(held, 64u);
+  EXPECT_EQ(refused, 500u - 64u);
   EXPECT_EQ(g.flows(), flows);
+  EXPECT_EQ(g.worker().held_fragments.held(), 64u);
   // The fragment table is bounded (64 slots at this capacity, probing 4).
   EXPECT_EQ(g.worker().flows.fragments().slots(), 64u);
+  // Their time (2 s of dataplane time) runs out: dropped, every mbuf back in the pool.
+  ASSERT_TRUE(g.from_pod(parts[0], 2.5).forwarded());  // a new datagram of the same flow
+  EXPECT_EQ(g.worker().held_fragments.held(), 0u);
+  EXPECT_EQ(g.count(Direction::egress, Reason::conntrack_fragment_hold_timeout), 64u);
+}
+
+// RFC 4787 REQ-14, out of order: fragments ahead of their first one are held until it
+// comes, then leave translated right after it, in the order they came.
+TEST(Rfc4787, Req14_OutOfOrderFragmentsHeldForTheirFirst) {
+  Gateway g(gateway_config());
+  const auto parts =
+      fragments(ipv4(kPodA, kServer1, udp(5000, 123, std::string(150, 'y')), 0x4343), 48);
+  ASSERT_EQ(parts.size(), 4u);
+  EXPECT_TRUE(g.from_pod(parts[3]).held());
+  EXPECT_TRUE(g.from_pod(parts[1]).held());
+  EXPECT_TRUE(g.from_pod(parts[2]).held());
+  const Result first = g.from_pod(parts[0]);
+  ASSERT_TRUE(first.forwarded()) << reason_name(first.last.reason);
+  ASSERT_EQ(first.all_sent.size(), 4u);
+  const uint16_t offsets[] = {0, 18, 6, 12};  // the first, then 3, 1, 2 (8-byte units)
+  for (size_t i = 0; i < 4; ++i) {
+    const Frame& f = first.all_sent[i];
+    EXPECT_EQ(IpAddress::v4(&f[12]), ip(kPublic)) << i;
+    EXPECT_EQ(((f[6] << 8) | f[7]) & 0x1fff, offsets[i]) << i;
+    EXPECT_TRUE(checksums_ok(f)) << i;
+  }
+  EXPECT_EQ(g.worker().held_fragments.held(), 0u);
+  EXPECT_EQ(g.count(Direction::egress, Reason::conntrack_fragment_held), 3u);
+  // The answer, last fragment first, reaches the pod the same way.
+  const auto answer =
+      fragments(ipv4(kServer1, kPublic, udp(123, 5000, std::string(100, 'a')), 0x4444), 48);
+  EXPECT_TRUE(g.from_internet(answer[2]).held());
+  const Result back = g.from_internet(answer[0]);
+  ASSERT_TRUE(back.forwarded());
+  ASSERT_EQ(back.all_sent.size(), 2u);
+  EXPECT_EQ(IpAddress::v4(&back.all_sent[1][16]), ip(kPodA));
+  EXPECT_TRUE(g.from_internet(answer[1]).forwarded());
+}
+
+// RFC 4787 REQ-14: held fragments take their first fragment's verdict, a stop included; one
+// whose first fragment never comes is dropped when its time runs out.
+TEST(Rfc4787, Req14_HeldFragmentsFollowAStoppedFirstOrTimeOut) {
+  Gateway g(gateway_config());
+  // To the public address on a port no pod holds: the first fragment is stopped, and so is
+  // the fragment held for it.
+  const auto unmapped =
+      fragments(ipv4(kServer1, kPublic, udp(123, 7777, std::string(100, 'u')), 0x4545), 48);
+  EXPECT_TRUE(g.from_internet(unmapped[1]).held());
+  const Result first = g.from_internet(unmapped[0]);
+  EXPECT_TRUE(first.stopped(Reason::nat_no_mapping)) << reason_name(first.last.reason);
+  EXPECT_TRUE(first.all_sent.empty());
+  EXPECT_EQ(g.worker().held_fragments.held(), 0u);
+  EXPECT_EQ(g.count(Direction::ingress, Reason::conntrack_fragment_without_first), 1u);
+  const auto never =
+      fragments(ipv4(kPodB, kServer2, udp(6000, 123, std::string(100, 'n')), 0x4646), 48);
+  EXPECT_TRUE(g.from_pod(never[1]).held());
+  EXPECT_TRUE(g.from_pod(never[2], 1.9).held());  // the limit runs from the first one held
+  const Result later = g.from_pod(ipv4(kPodA, kServer1, udp(5000, 123)), 0.2);
+  ASSERT_TRUE(later.forwarded());
+  EXPECT_EQ(g.worker().held_fragments.held(), 0u);
+  EXPECT_EQ(g.count(Direction::egress, Reason::conntrack_fragment_hold_timeout), 2u);
+  EXPECT_EQ(g.flows(), 1u);
 }
 
 // RFC 5382 REQ-1: endpoint-independent mapping for TCP.

@@ -46,9 +46,10 @@ def case_nat_req_4787_req_9_hairpin():
 def case_nat_fragments():
     """Fragmented datagrams through the NAT (shallow reassembly): every fragment of a pod's
     datagram leaves with the public source; the fragmented answer reaches the pod; a later
-    fragment ahead of its first one is dropped (conntrack:fragment-without-first), as is one
-    whose first fragment the allow-list stopped; IPv6 fragments follow their flow. Within one
-    burst a later fragment just ahead of its first one still follows it."""
+    fragment ahead of its first one is held and follows it (conntrack:fragment-held); one
+    whose first fragment the allow-list stopped is conntrack:fragment-without-first; IPv6
+    fragments follow their flow. Within one burst a later fragment just ahead of its first one
+    follows it without being held."""
     query = IP(src=POD10_IP, dst="203.0.113.10", ttl=64, id=0x1111) / \
         UDP(sport=41000, dport=123) / Raw(b"q" * 100)
     answer = IP(src="203.0.113.10", dst=NAT_IP, ttl=56, id=0x2222) / \
@@ -68,6 +69,47 @@ def case_nat_fragments():
     # datagram's second fragment in an earlier burst than its first.
     between = udp_to_public("203.0.113.10", 123, 41000, payload=b"between")
     return q + a + [lt[1], between, lt[0], lt[2]] + dn + six
+
+
+def case_nat_fragments_out_of_order():
+    """RFC 4787 REQ-14, out of order: later fragments that come ahead of their first one are
+    held (conntrack:fragment-held) until it comes, then leave right after it, translated, in
+    the order they came: a pod's UDP datagram through SNAT, last fragment first (the first
+    in a later burst than the others); the answer the same way; IPv6 last-first (one burst). Held
+    fragments take their first fragment's verdict: the allow-list stops a datagram's first
+    fragment, and the fragment held for it is conntrack:fragment-without-first. A datagram
+    whose first fragment never comes is conntrack:fragment-hold-timeout 2 s on. A flood of
+    80 orphan fragments holds 64 datagrams (the budget) and is refused beyond it
+    (conntrack:fragment-hold-full); the held ones time out, and the pods' traffic passes.
+    The case ends with a fragment held (resource-hygiene sees it unsettled)."""
+    query = IP(src=POD10_IP, dst="203.0.113.10", ttl=64, id=0x7171) / \
+        UDP(sport=41000, dport=123) / Raw(b"q" * 140)
+    answer = IP(src="203.0.113.10", dst=NAT_IP, ttl=56, id=0x7272) / \
+        UDP(sport=123, dport=41000) / Raw(b"a" * 100)
+    denied = IP(src=POD10_IP, dst="203.0.113.10", ttl=64, id=0x7373) / \
+        UDP(sport=41001, dport=5353) / Raw(b"d" * 100)
+    never = IP(src=POD11_IP, dst="203.0.113.10", ttl=64, id=0x7474) / \
+        UDP(sport=41002, dport=123) / Raw(b"n" * 100)
+    v6 = IPv6(src=POD6_IP, dst="2001:db8:cafe::53", hlim=64) / \
+        IPv6ExtHdrFragment(id=0x7575) / UDP(sport=42000, dport=123) / Raw(b"6" * 100)
+    q = [inn(from_pod(POD10_MAC, f)) for f in fragment(query, fragsize=48)]
+    a = [out(from_internet(f)) for f in fragment(answer, fragsize=48)]
+    dn = [inn(from_pod(POD10_MAC, f)) for f in fragment(denied, fragsize=48)]
+    nv = [inn(from_pod(POD11_MAC, f)) for f in fragment(never, fragsize=48)]
+    six = [inn(from_pod(POD6_MAC, f)) for f in fragment6(v6, 100)]
+    # Replay starts a burst when the port changes: the packet from outside puts the query's
+    # first fragment in a later burst than the fragments held for it (and `ping` the
+    # answer's).
+    between = udp_to_public("203.0.113.10", 123, 41000, payload=b"between")
+    flood = [inn(from_pod(POD11_MAC, f)) for n in range(80) for f in fragment(
+        IP(src=POD11_IP, dst="203.0.113.99", ttl=64, id=0x8000 + n) /
+        UDP(sport=43000, dport=123) / Raw(b"f" * 100), fragsize=48)[1:2]]
+    ping = udp_from_pod(POD10_MAC, POD10_IP, 41000, "203.0.113.10", 123)
+    pong = udp_to_public("203.0.113.10", 123, 41000)
+    # Packets the other way end a burst, so that the time limit is seen at the next one.
+    return (q[:0:-1] + [between, q[0]] + [a[2], a[1], ping, a[0]] + six[::-1] +
+            [dn[1], dn[0], nv[1], pong, (GAP, 2.5), ping] + flood + [pong, (GAP, 2.5), ping] +
+            [nv[2]])
 
 
 def case_nat_mtu():
@@ -100,6 +142,7 @@ CASES = {
     "nat-req-4787-req-8-eif": case_nat_req_4787_req_8_eif,
     "nat-req-4787-req-9-hairpin": case_nat_req_4787_req_9_hairpin,
     "nat-fragments": case_nat_fragments,
+    "nat-fragments-out-of-order": case_nat_fragments_out_of_order,
     "nat-mtu": case_nat_mtu,
     "nat-pool-exhausted": case_nat_pool_exhausted,
 }

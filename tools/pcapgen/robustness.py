@@ -125,8 +125,9 @@ def case_fragment_evasions():
     receiver's overlap rules apply). A TCP first fragment too short for the TCP header is
     malformed, and its later fragments find no first one. A TCP fragment at offset 8 (it
     could rewrite the flags of the header the first fragment was judged on) is malformed. A
-    datagram never completed within 2 s leaves its late fragments without a first one. IPv6
-    the same."""
+    datagram never completed within 2 s: its late fragments wait for a first one that has
+    come and gone (conntrack:fragment-hold-timeout, seen when the echo at the end comes).
+    IPv6 the same."""
     dst = "203.0.113.10"
     pkts = []
     pod = lambda l3: inn(from_pod(POD10_MAC, l3))  # noqa: E731
@@ -186,6 +187,8 @@ def case_fragment_evasions():
              pod6(ipv6_fragment(s6b, 8, b"\x00" * 4 + b"\x50\x12\xff\xff" + b"\x00" * 8, True,
                                 0x7004)),
              pod6(ipv6_fragment(s6b, *rest, 0x7004))]
+    # 2.5 s on, an echo to the gateway: the fragments still held by then time out.
+    pkts += [(GAP, 2.5), pod(IP(src=POD10_IP, dst=IN_IP, ttl=64) / ICMP(id=0x6007, seq=1))]
     return pkts
 
 
@@ -197,8 +200,8 @@ def case_zeek_fragments():
     """Zeek's fragment traces (../shared/corpora/pcaps/: a fragmented NetBIOS answer, a
     fragmented FTP segment, overlapping and out-of-order TCP fragments, fragmented IPv6 DNS
     answers), arriving on the outside port of a router with an open firewall (case config):
-    every frame gets a named outcome; first fragments are judged, later ones follow them or
-    find no first one."""
+    every frame gets a named outcome; first fragments are judged, later ones follow them (held
+    when they come first) or time out waiting for one."""
     from scapy.all import rdpcap
     corpora = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..",
                            "shared", "corpora", "pcaps")
@@ -212,7 +215,9 @@ def case_zeek_fragments():
             frame[0:6] = bytes.fromhex(OUT_MAC.replace(":", ""))
             frame[6:12] = bytes.fromhex(GW_MAC.replace(":", ""))
             pkts.append(out(bytes(frame)))
-    return pkts
+    # 2.5 s on, an echo to the router: fragments still held for their first one time out.
+    return pkts + [(GAP, 2.5), out(from_internet(IP(src=CLIENT_A, dst=OUT_IP, ttl=56) /
+                                                 ICMP(id=0x6008, seq=1)))]
 
 
 def case_waf_tiny_segments():
