@@ -522,8 +522,8 @@ TEST(ParseValid, Ipv4ChecksumVerifiedByNicIsNotRechecked) {
   EXPECT_EQ(parse(f, out, true), Reason::none);
 }
 
-// The option-less header is summed in 32-bit words: every checksum value, right or wrong,
-// must get the verdict of the plain 16-bit sum (the edge values 0x0000 and 0xffff included).
+// Every checksum value, right or wrong, gets the verdict of the plain 16-bit one's complement
+// sum (the edge values 0x0000 and 0xffff included).
 TEST(ParseMalformed, Ipv4ChecksumVerdictMatchesTheSixteenBitSumForRandomHeaders) {
   std::mt19937 rng(99);
   for (int round = 0; round < 100000; ++round) {
