@@ -19,13 +19,8 @@
 // erase; expire() from the poll loop with a work budget.
 #pragma once
 
-#include <bit>
 #include <cstddef>
 #include <cstdint>
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 #include "dataplane/conntrack/flow_key.h"
 #include "dataplane/conntrack/fragment_table.h"
@@ -116,16 +111,7 @@ class FlowTable {
   void prefetch(FlowHash hash) const noexcept { __builtin_prefetch(&buckets_[bucket_of(hash)]); }
   // Fast path, second stage: once the bucket is in cache, start loading the entry the
   // hash's tag points at (call for packet i+1 after prefetch(i+2), or burst-wide).
-  void prefetch_entry(FlowHash hash) const noexcept {
-    const Bucket& bucket = buckets_[bucket_of(hash)];
-    const uint32_t m = tag_matches(bucket, tag_of(hash));
-    if (m == 0) return;
-    // An entry spans two or three cache lines (112 bytes at any 16-byte offset): all of them.
-    const auto* p = reinterpret_cast<const char*>(&entries_[bucket.refs[std::countr_zero(m)] >> 1]);
-    __builtin_prefetch(p);
-    __builtin_prefetch(p + 64);
-    __builtin_prefetch(p + sizeof(FlowEntry) - 1);
-  }
+  void prefetch_entry(FlowHash hash) const noexcept;
   // Fast path: the flow of a packet, and whether the packet goes in its original or reply
   // direction. `hash` is flow_hash(packet.key). No entry: {nullptr, original}.
   FlowMatch lookup(const PacketKey& packet, FlowHash hash) noexcept;
@@ -196,20 +182,7 @@ class FlowTable {
     return t != 0 ? t : 1;
   }
   uint32_t next_bucket(uint32_t b) const noexcept { return b + 1 == bucket_count_ ? 0 : b + 1; }
-  // Inline: two calls per packet on the hot path (prefetch_entry, lookup).
-  static uint32_t tag_matches(const Bucket& b, uint8_t tag) noexcept {
-#if defined(__SSE2__)
-    // One 16-byte compare covers the 12 tags (the 4 bytes after them are masked off).
-    const __m128i tags = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.tags));
-    const __m128i want = _mm_set1_epi8(static_cast<char>(tag));
-    return static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(tags, want))) &
-           ((1u << kSlotsPerBucket) - 1);
-#else
-    uint32_t m = 0;
-    for (uint32_t i = 0; i < kSlotsPerBucket; ++i) m |= uint32_t{b.tags[i] == tag} << i;
-    return m;
-#endif
-  }
+  static uint32_t tag_matches(const Bucket& b, uint8_t tag) noexcept;
   static bool translated_key_matches(const FlowEntry& e, const FlowKey& k) noexcept;
   void add_ref(FlowHash h, uint32_t ref) noexcept;
   void remove_ref(FlowHash h, uint32_t ref) noexcept;
