@@ -4,8 +4,11 @@
 // and NAT rewrites anything), so an ICMP time-exceeded quotes the packet as it arrived. An
 // unresolved next hop costs the packet: its mbuf becomes the ARP request / neighbour solicitation
 // that resolves the next one.
+#include <rte_byteorder.h>
 #include <rte_ip.h>
+#include <rte_lpm.h>
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
 
 #include "dataplane/forward/fragment_output.h"
 #include "dataplane/forward/icmp_error.h"
@@ -103,21 +106,43 @@ void ttl_stage(Worker& w, Burst& b) noexcept {
 
 void forward_stage(Worker& w, Burst& b) noexcept {
   const Tables& t = *w.tables;
+  // First every destination, NAT's rewrite included (read from the packet, not the parse),
+  // with the IPv4 LPM entry its lookup reads requested: the table is 64 MiB, so a burst of
+  // destinations all over the internet would wait for one miss after another.
+  IpAddress dsts[kBurstSize];
+  for (uint16_t i = 0; i < b.count; ++i) {
+    const PacketContext& c = b.ctx[i];
+    if (c.final) continue;
+    const uint8_t* l3 = rte_pktmbuf_mtod_offset(b.mbufs[i], const uint8_t*, c.parsed.l3_offset);
+    if (c.parsed.ip_version == 4) {
+      dsts[i] = IpAddress::v4(l3 + 16);
+      rte_prefetch0(&t.lpm4->tbl24[rte_be_to_cpu_32(dsts[i].v4_be()) >> 8]);
+    } else {
+      dsts[i] = IpAddress::v6(l3 + 24);
+    }
+  }
+  // The last next hop resolved: a burst mostly leaves through one gateway or a few backends,
+  // and the neighbour cache does not change while the stage runs.
+  uint8_t last_port = kNoPort, last_version = 0;
+  IpAddress last_hop{};
+  const MacAddress* last_mac = nullptr;
   for (uint16_t i = 0; i < b.count; ++i) {
     PacketContext& c = b.ctx[i];
     if (c.final) continue;
-    // NAT may have rewritten the destination: read it from the packet, not the parse.
     const ParsedPacket& p = c.parsed;
     rte_mbuf* m = b.mbufs[i];
-    const uint8_t* l3 = rte_pktmbuf_mtod_offset(m, const uint8_t*, p.l3_offset);
-    const IpAddress dst = p.ip_version == 4 ? IpAddress::v4(l3 + 16) : IpAddress::v6(l3 + 24);
+    const IpAddress& dst = dsts[i];
     const NextHop* route = t.route(dst, p.ip_version);
     if (!route) {
       c.decide(Layer::forward, Outcome::stop, Reason::forward_no_route);
       continue;
     }
     const IpAddress& hop = route->has_gateway ? route->gateway : dst;
-    const MacAddress* mac = w.neighbours.lookup(route->port, hop, p.ip_version);
+    const MacAddress* mac = last_mac;
+    if (!mac || route->port != last_port || p.ip_version != last_version || hop != last_hop) {
+      mac = w.neighbours.lookup(route->port, hop, p.ip_version);
+      if (mac) last_port = route->port, last_version = p.ip_version, last_hop = hop, last_mac = mac;
+    }
     if (!mac) {
       solicit(t, m, c, route->port, hop);
       continue;

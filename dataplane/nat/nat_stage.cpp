@@ -32,12 +32,13 @@ void translate_dnat(uint8_t* frame, const ParsedPacket& p, const FlowEntry& e,
   const FlowEndpoint vip = e.original_destination();
   const bool to_backend = dir == FlowDirection::original;
   const IpAddress& address = to_backend ? e.nat_addr : vip.addr;
+  HeaderRewrite r(p.ip_version == 4 ? ip : nullptr, sum);
   if (p.ip_version == 4)
-    set_ipv4_address(ip, ip + (to_backend ? 16 : 12), address, sum);
+    r.ipv4_address(ip + (to_backend ? 16 : 12), address);
   else
-    set_ipv6_address(ip + (to_backend ? 24 : 8), address, sum);
-  if (has_l4)
-    set_port(port_field(l4, p.l4_proto, !to_backend), to_backend ? e.nat_port : vip.port, sum);
+    r.ipv6_address(ip + (to_backend ? 24 : 8), address);
+  if (has_l4) r.port(port_field(l4, p.l4_proto, !to_backend), to_backend ? e.nat_port : vip.port);
+  r.commit();
 }
 
 // A packet of an SNAT flow. `hairpin_to`: for a hairpinned flow, the pod behind the public
@@ -53,14 +54,16 @@ void translate_packet(uint8_t* frame, const ParsedPacket& p, const FlowEntry& e,
       has_l4 ? l4_checksum(l4, p.l3_end - p.l4_offset, p.l4_proto) : L4Checksum{};
   const FlowEndpoint internal = e.original_source();
   const bool leaving = dir == FlowDirection::original;
-  set_ipv4_address(ip, ip + (leaving ? 12 : 16), leaving ? e.nat_addr : internal.addr, sum);
-  if (has_l4)
-    set_port(port_field(l4, p.l4_proto, leaving), leaving ? e.nat_port : internal.port, sum);
-  if (!hairpin_to) return;
-  // The other end: the target pod going there, its public address:port coming back.
-  const FlowEndpoint other = leaving ? *hairpin_to : e.original_destination();
-  set_ipv4_address(ip, ip + (leaving ? 16 : 12), other.addr, sum);
-  if (has_l4) set_port(port_field(l4, p.l4_proto, !leaving), other.port, sum);
+  HeaderRewrite r(ip, sum);
+  r.ipv4_address(ip + (leaving ? 12 : 16), leaving ? e.nat_addr : internal.addr);
+  if (has_l4) r.port(port_field(l4, p.l4_proto, leaving), leaving ? e.nat_port : internal.port);
+  if (hairpin_to) {
+    // The other end: the target pod going there, its public address:port coming back.
+    const FlowEndpoint other = leaving ? *hairpin_to : e.original_destination();
+    r.ipv4_address(ip + (leaving ? 16 : 12), other.addr);
+    if (has_l4) r.port(port_field(l4, p.l4_proto, !leaving), other.port);
+  }
+  r.commit();
 }
 
 // An ICMP error about the flow: `dir` is the direction the error travels. The flow's

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -29,7 +30,13 @@ struct IpAddress {
     std::memcpy(&x, bytes.data(), 4);
     return x;
   }
-  friend bool operator==(const IpAddress&, const IpAddress&) = default;
+  // Two 8-byte words, not memcmp: the defaulted form compiles to a libc call, and the hot
+  // path compares addresses on every packet (conntrack, neighbours, NAT).
+  friend constexpr bool operator==(const IpAddress& a, const IpAddress& b) noexcept {
+    const auto x = std::bit_cast<std::array<uint64_t, 2>>(a.bytes);
+    const auto y = std::bit_cast<std::array<uint64_t, 2>>(b.bytes);
+    return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+  }
 };
 
 // Text form: dotted quad for version 4, RFC 5952 for version 6.

@@ -522,6 +522,31 @@ TEST(ParseValid, Ipv4ChecksumVerifiedByNicIsNotRechecked) {
   EXPECT_EQ(parse(f, out, true), Reason::none);
 }
 
+// Every checksum value, right or wrong, gets the verdict of the plain 16-bit one's complement
+// sum (the edge values 0x0000 and 0xffff included).
+TEST(ParseMalformed, Ipv4ChecksumVerdictMatchesTheSixteenBitSumForRandomHeaders) {
+  std::mt19937 rng(99);
+  for (int round = 0; round < 100000; ++round) {
+    Bytes f = cat({ether(0x0800), ipv4({.proto = 17}, udp(1, 2, {}))});
+    uint8_t* ip = f.data() + 14;
+    for (int i : {1, 4, 5, 8, 12, 13, 14, 15, 16, 17, 18, 19}) ip[i] = static_cast<uint8_t>(rng());
+    ip[12] = static_cast<uint8_t>(1 + rng() % 126);  // a unicast, non-loopback source
+    ip[16] = static_cast<uint8_t>(1 + rng() % 126);
+    ip[6] = ip[7] = 0;  // not a fragment
+    const int pick = static_cast<int>(rng() % 4);
+    ip[10] = ip[11] = 0;
+    const uint16_t right = inet_checksum(ip, 20);
+    const uint16_t value = pick == 0   ? right
+                           : pick == 1 ? 0x0000
+                           : pick == 2 ? 0xffff
+                                       : static_cast<uint16_t>(rng());
+    ip[10] = static_cast<uint8_t>(value >> 8);
+    ip[11] = static_cast<uint8_t>(value);
+    const bool valid = inet_checksum(ip, 20) == 0;  // the sum with the checksum is 0xffff
+    ASSERT_EQ(parse(f) == Reason::malformed_ipv4_checksum, !valid) << "round " << round;
+  }
+}
+
 TEST(ParseValid, Ipv6HopByHopDestinationOptionsFragmentChainParsesUdp) {
   const Bytes f = ipv6_udp_ext_frame();
   ParsedPacket out;
