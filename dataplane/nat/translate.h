@@ -99,6 +99,11 @@ inline void set_ipv4_address(uint8_t* ip, uint8_t* field, const IpAddress& to,
   r.ipv4_address(field, to);
   r.commit();
 }
+inline void set_ipv6_address(uint8_t* field, const IpAddress& to, L4Checksum l4) noexcept {
+  HeaderRewrite r(nullptr, l4);
+  r.ipv6_address(field, to);
+  r.commit();
+}
 inline void set_port(uint8_t* field, uint16_t to, L4Checksum l4) noexcept {
   HeaderRewrite r(nullptr, l4);
   r.port(field, to);
