@@ -143,7 +143,7 @@ int run_live(const Config& cfg, const LiveOptions& options) {
   }
   attach_telemetry(&ops);
   for (unsigned i = 0; i < worker_count; ++i)
-    args[i] = {all[i], &shared, lcores.empty(), &all, trace.get(), events_out, &control};
+    args[i] = {all[i], &shared, lcores.empty(), &all, trace.get(), events_out, &control, cfg.poll};
   for (uint8_t p = 0; p < kPortCount; ++p) {
     print_link(shared.port_ids[p], p);
     rte_eth_link link{};

@@ -71,6 +71,7 @@ struct LiveWorkerArgs {
   FILE* trace;
   FILE* events;
   ControlLoop* control;  // reload, views, event log (control_duties: run here too)
+  PollConfig poll;       // busy, or adaptive: sleep between polls once idle
 };
 
 // A worker's poll loop (an lcore function: `arg` is a LiveWorkerArgs); returns at stop.

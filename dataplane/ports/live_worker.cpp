@@ -1,6 +1,7 @@
 // Live mode's workers: the poll loop that receives, runs the pipeline and transmits, and
 // (with one worker on the main lcore) does the control core's duties in between.
 #include <atomic>
+#include <sys/prctl.h>
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -46,7 +47,12 @@ int live_worker_loop(void* arg) {
   LiveShared& s = *a.shared;
   Burst burst;
   uint64_t sequence = 0;
-  unsigned idle = 0;
+  unsigned loops = 0;
+  unsigned empty_polls = 0;  // loops in a row that found no packet (ports.poll: adaptive)
+  const bool adaptive = a.poll.mode == PollMode::adaptive;
+  // The kernel rounds a sleep up by the thread's timer slack (50 us by default): the worker's
+  // own, 1 us, keeps idle_sleep_us what it says.
+  if (adaptive) prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);
   s.published->online(w.id);
   while (!stop_requested()) {
     s.published->quiescent(w.id);
@@ -55,12 +61,14 @@ int live_worker_loop(void* arg) {
     serve_flow_query(s.flow_queries->of(w.id), w.flows, w.id);
     flush_tx(w, s);  // health probes it was asked to send
     const uint64_t now = dataplane_now(s);
+    bool found = false;
     for (uint8_t p = 0; p < kPortCount; ++p) {
       // --stage-cycles: the driver's part of a burst, counted as testpmd's
       // --record-core-cycles counts (polls that brought packets): RX, then TX.
       const uint64_t rx_start = w.stage_cycles ? rte_rdtsc() : 0;
       burst.count = rte_eth_rx_burst(s.port_ids[p], w.queue, burst.mbufs, kBurstSize);
       if (burst.count == 0) continue;
+      found = true;
       for (uint16_t i = 0; i < burst.count; ++i) {
         PacketContext& c = burst.ctx[i];
         c.in_port = p;
@@ -80,10 +88,20 @@ int live_worker_loop(void* arg) {
     // What the other workers handed over: a burst per loop at most, so their rings drain
     // at the pace of this worker's own RX.
     if (w.handoff && collect_handed(w, burst, *w.handoff) > 0) {
+      found = true;
       run_pipeline(w, burst);
       flush_tx(w, s);
     }
-    if (++idle % 256 == 0) {
+    if (found) {
+      empty_polls = 0;
+    } else if (adaptive && ++empty_polls >= kIdlePollsBeforeSleep) {
+      // Nothing came for a while: the CPU goes to whoever shares it (the kernel thread that
+      // fills an af_packet ring, on a shared core) until the next poll. The count stays at
+      // the threshold, so a worker that wakes to nothing sleeps again at once.
+      empty_polls = kIdlePollsBeforeSleep;
+      rte_delay_us_sleep(a.poll.idle_sleep_us);
+    }
+    if (++loops % 256 == 0) {
       // Occupancy for readers on other threads (telemetry, metrics), who never read the
       // worker's own tables.
       w.counters.flows_in_use.set(w.flows.size());
@@ -91,7 +109,7 @@ int live_worker_loop(void* arg) {
       for (size_t p = 0; p < kNatProtocols; ++p)
         w.counters.nat_ports_in_use[p].set(w.nat.ports_in_use(static_cast<NatProtocol>(p)));
     }
-    if (a.control_duties && idle % 1024 == 0) {
+    if (a.control_duties && loops % 1024 == 0) {
       drain_records(*a.all, a.trace, a.events, *w.tables, {}, &s.health->monitor(), kRecordRingSize,
                     s.stops);
       if (s.drop_capture) s.drop_capture->drain();
