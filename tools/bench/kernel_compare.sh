@@ -269,7 +269,7 @@ for round in $(seq "$runs"); do
     echo "$mode $round $offered $forwarded $cpu_ns" >>"$results"
     awk -v r="$round" -v m="$mode" -v o="$offered" -v f="$forwarded" -v c="$cpu_ns" 'BEGIN {
       printf "kernel_compare: round %d %-13s offered %6.3f Mpps, forwarded %6.3f Mpps, router CPU %s\n",
-        r, m, o / 1e6, f / 1e6, c > 0 ? sprintf("%.2f us/packet", c / 1e3) : "-" }' >&2
+        r, m, o / 1e6, f / 1e6, (c > 0 ? sprintf("%.2f us/packet", c / 1e3) : "-") }' >&2
   done
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
