@@ -113,6 +113,22 @@ void load_port(Loader& in, const YAML::Node& node, uint8_t index, Config& cfg) {
       port.tx_descriptors = *n;
 }
 
+void load_poll(Loader& in, const YAML::Node& ports, PollConfig& poll) {
+  if (ports["poll"]) {
+    if (auto m = in.scalar(ports["poll"], "poll")) {
+      if (*m == "busy")
+        poll.mode = PollMode::busy;
+      else if (*m == "adaptive")
+        poll.mode = PollMode::adaptive;
+      else
+        in.error(ports["poll"], fmt::format("poll '{}' is not busy or adaptive", *m));
+    }
+  }
+  if (ports["idle_sleep_us"])
+    if (auto n = in.number<uint32_t>(ports["idle_sleep_us"], "idle_sleep_us", 1, 10000))
+      poll.idle_sleep_us = *n;
+}
+
 void load_route(Loader& in, const YAML::Node& node, Config& cfg) {
   if (!in.check_map(node, "a route", {"prefix", "port", "via"})) return;
   RouteConfig r;
@@ -193,10 +209,12 @@ void load_root(Loader& in, const YAML::Node& root, Config& cfg) {
   if (root["mbufs"])
     if (auto n = in.number<uint32_t>(root["mbufs"], "mbufs", 1023, 1u << 22)) cfg.mbufs = *n;
   if (const auto& ports = root["ports"]) {
-    if (in.check_map(ports, "ports", {"outside", "inside"}))
+    if (in.check_map(ports, "ports", {"outside", "inside", "poll", "idle_sleep_us"})) {
       for (const auto& kv : ports)
         if (auto role = port_role_from_name(kv.first.Scalar()))
           load_port(in, kv.second, *role, cfg);
+      load_poll(in, ports, cfg.poll);
+    }
   } else {
     in.error(root, "the config needs a ports: section with outside and inside");
   }

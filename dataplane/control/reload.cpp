@@ -158,6 +158,8 @@ std::vector<ConfigError> restart_only_changes(const Config& a, const Config& b) 
         x.tx_descriptors != y.tx_descriptors)
       changed(e, y.mark, b.path, fmt::format("ports.{} device or descriptors", port_role_name(p)));
   }
+  if (a.poll.mode != b.poll.mode || a.poll.idle_sleep_us != b.poll.idle_sleep_us)
+    changed(e, file, b.path, "ports.poll or ports.idle_sleep_us");
   // Workers seed their neighbour caches with the static entries once, at start.
   bool same_neighbours = a.neighbours.size() == b.neighbours.size();
   for (size_t i = 0; same_neighbours && i < a.neighbours.size(); ++i) {

@@ -1,10 +1,8 @@
 #include "dataplane/ports/replay.h"
 
-#include <filesystem>
 #include <fmt/format.h>
 #include <memory>
 
-#include <pcap/pcap.h>
 #include <rte_errno.h>
 #include <rte_mbuf.h>
 
@@ -14,6 +12,7 @@
 #include "dataplane/pipeline/generation.h"
 #include "dataplane/pipeline/handoff.h"
 #include "dataplane/pipeline/stages.h"
+#include "dataplane/ports/replay_pcap.h"
 #include "dataplane/ports/replay_round.h"
 
 namespace gauntlet {
@@ -23,54 +22,6 @@ namespace {
 // Replay takes jumbo frames whole; live pools use the default 2 KB buffers.
 constexpr uint16_t kReplayDataRoom = 9216 + RTE_PKTMBUF_HEADROOM;
 constexpr unsigned kReplayMbufs = 4095;
-
-struct PcapCloser {
-  void operator()(pcap_t* p) const { pcap_close(p); }
-};
-struct DumperCloser {
-  void operator()(pcap_dumper_t* d) const { pcap_dump_close(d); }
-};
-struct FileCloser {
-  void operator()(FILE* f) const { fclose(f); }
-};
-using PcapHandle = std::unique_ptr<pcap_t, PcapCloser>;
-
-PcapHandle open_input(const std::string& path, std::string& error) {
-  char err[PCAP_ERRBUF_SIZE] = {};
-  PcapHandle p(
-      pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, err));
-  if (!p) {
-    error = fmt::format("{}: cannot read pcap: {}", path, err);
-    return nullptr;
-  }
-  if (pcap_datalink(p.get()) != DLT_EN10MB) {
-    const char* name = pcap_datalink_val_to_name(pcap_datalink(p.get()));
-    error = fmt::format("{}: link type {} is not Ethernet", path, name ? name : "unknown");
-    return nullptr;
-  }
-  return p;
-}
-
-// One input stream with its next packet read ahead, so two streams can be merged.
-struct Input {
-  PcapHandle pcap;
-  pcap_pkthdr* header = nullptr;
-  const u_char* data = nullptr;
-  bool has_next = false;
-  std::string error;
-  void advance() {
-    has_next = false;
-    if (!pcap) return;
-    const int rc = pcap_next_ex(pcap.get(), &header, &data);
-    if (rc == 1)
-      has_next = true;
-    else if (rc == PCAP_ERROR)
-      error = pcap_geterr(pcap.get());
-  }
-  uint64_t time_ns() const {
-    return uint64_t(header->ts.tv_sec) * 1000000000u + uint64_t(header->ts.tv_usec);
-  }
-};
 
 class Replay {
  public:
@@ -92,7 +43,6 @@ class Replay {
   int run();
 
  private:
-  bool open_outputs();
   void process_burst();
   void process_round();
   void flush_tx(Worker& w);
@@ -118,59 +68,18 @@ class Replay {
   std::unique_ptr<Published> published_;
   std::unique_ptr<HealthDriver> health_;
   rte_mempool* pool_ = nullptr;
-  std::unique_ptr<pcap_t, PcapCloser> dead_;
-  std::unique_ptr<pcap_dumper_t, DumperCloser> outputs_[kPortCount];
-  std::unique_ptr<FILE, FileCloser> events_, trace_;
+  ReplayOutputs outputs_;
   RecentStops stops_;  // the report page's stopped packets
   std::unique_ptr<DropCapture> drop_capture_;
   uint64_t sequence_ = 0;
   uint64_t oversize_ = 0;
 };
 
-bool Replay::open_outputs() {
-  std::error_code ec;
-  std::filesystem::create_directories(options_.out_dir, ec);
-  if (ec) {
-    fmt::print(stderr, "gauntlet: {}: cannot create output folder: {}\n", options_.out_dir,
-               ec.message());
-    return false;
-  }
-  dead_.reset(pcap_open_dead_with_tstamp_precision(DLT_EN10MB, 65535, PCAP_TSTAMP_PRECISION_MICRO));
-  for (uint8_t p = 0; p < kPortCount; ++p) {
-    const std::string path = fmt::format("{}/{}.pcap", options_.out_dir, port_role_name(p));
-    outputs_[p].reset(pcap_dump_open(dead_.get(), path.c_str()));
-    if (!outputs_[p]) {
-      fmt::print(stderr, "gauntlet: {}: cannot write: {}\n", path, pcap_geterr(dead_.get()));
-      return false;
-    }
-  }
-  const std::string events = options_.out_dir + "/events.jsonl";
-  events_.reset(fopen(events.c_str(), "w"));
-  if (!events_) {
-    fmt::print(stderr, "gauntlet: {}: cannot write\n", events);
-    return false;
-  }
-  if (!options_.trace_path.empty()) {
-    trace_.reset(fopen(options_.trace_path.c_str(), "w"));
-    if (!trace_) {
-      fmt::print(stderr, "gauntlet: {}: cannot write the trace\n", options_.trace_path);
-      return false;
-    }
-  }
-  return true;
-}
-
 void Replay::flush_tx(Worker& w) {
   for (uint8_t p = 0; p < kPortCount; ++p) {
     for (uint16_t i = 0; i < w.tx_count[p]; ++i) {
-      rte_mbuf* m = w.tx[p][i];
-      pcap_pkthdr h{};
-      h.ts.tv_sec = static_cast<time_t>(w.tx_time[p][i] / 1000000000u);
-      h.ts.tv_usec = static_cast<suseconds_t>((w.tx_time[p][i] % 1000000000u) / 1000u);
-      h.caplen = h.len = rte_pktmbuf_data_len(m);
-      pcap_dump(reinterpret_cast<u_char*>(outputs_[p].get()), &h,
-                rte_pktmbuf_mtod(m, const u_char*));
-      rte_pktmbuf_free(m);
+      outputs_.write(p, w.tx[p][i], w.tx_time[p][i]);
+      rte_pktmbuf_free(w.tx[p][i]);
     }
     w.counters.tx[p].add(w.tx_count[p]);
     w.tx_count[p] = 0;
@@ -195,7 +104,7 @@ void Replay::process_burst() {
     run_pipeline(worker_, burst_);
   burst_.count = 0;
   for (Worker* w : workers_) flush_tx(*w);
-  drain_records(workers_, trace_.get(), events_.get(), *worker_.tables, options_.observe,
+  drain_records(workers_, outputs_.trace(), outputs_.events(), *worker_.tables, options_.observe,
                 health_ ? &health_->monitor() : nullptr, SIZE_MAX, &stops_);
   if (drop_capture_) drop_capture_->drain();
   // Answers in this burst may finish probes: their follow-up segments and state changes.
@@ -207,14 +116,14 @@ void Replay::process_burst() {
 // Health checks on the pcap clock: the monitor runs to `now`, worker 0 sends what it asks
 // for through from_control (as in live mode), and a changed backend set is a new generation.
 void Replay::health_step(uint64_t now) {
-  health_->step(now, workers_, events_.get());
+  health_->step(now, workers_, outputs_.events());
   worker_.tables = published_->current();
   apply_neighbour_updates(worker_);
   flush_tx(worker_);
 }
 
 int Replay::run() {
-  Input inputs[kPortCount];
+  ReplayInput inputs[kPortCount];
   for (uint8_t p = 0; p < kPortCount; ++p) {
     if (options_.inputs[p].empty()) continue;
     std::string error;
@@ -237,7 +146,7 @@ int Replay::run() {
     fmt::print(stderr, "gauntlet: {}: {}\n", cfg_.path, error);
     return 2;
   }
-  if (!open_outputs()) return 1;
+  if (!outputs_.open(options_.out_dir, options_.trace_path)) return 1;
   published_ = std::make_unique<Published>(1);
   published_->publish(std::move(tables));
   for (Worker* w : workers_) {
@@ -266,7 +175,7 @@ int Replay::run() {
       if (inputs[p].has_next && (next == kNoPort || inputs[p].time_ns() < inputs[next].time_ns()))
         next = p;
     if (next == kNoPort) break;
-    Input& in = inputs[next];
+    ReplayInput& in = inputs[next];
     ++sequence_;
     if (in.header->caplen > kReplayDataRoom - RTE_PKTMBUF_HEADROOM) {
       ++oversize_;

@@ -224,8 +224,39 @@ TEST_F(ConfigTest, MissingFieldsTakeTheirDefaults) {
     EXPECT_EQ(cfg.ports[p].rx_descriptors, 1024);
     EXPECT_EQ(cfg.ports[p].tx_descriptors, 1024);
   }
+  EXPECT_EQ(cfg.poll.mode, PollMode::adaptive);
+  EXPECT_EQ(cfg.poll.idle_sleep_us, 20u);
   EXPECT_THAT(cfg.routes, IsEmpty());
   EXPECT_THAT(cfg.neighbours, IsEmpty());
+}
+
+TEST_F(ConfigTest, PollModeAndIdleSleepAreReadFromPorts) {
+  const Config busy = load_ok(
+      "ports:\n"
+      "  poll: busy\n"
+      "  outside: {}\n"
+      "  inside: {}\n");
+  EXPECT_EQ(busy.poll.mode, PollMode::busy);
+  const Config adaptive = load_ok(
+      "ports:\n"
+      "  poll: adaptive\n"
+      "  idle_sleep_us: 10000\n"
+      "  outside: {}\n"
+      "  inside: {}\n");
+  EXPECT_EQ(adaptive.poll.mode, PollMode::adaptive);
+  EXPECT_EQ(adaptive.poll.idle_sleep_us, 10000u);
+}
+
+TEST_F(ConfigTest, UnknownPollModeAndOutOfRangeIdleSleepAreReported) {
+  EXPECT_THAT(load_errors("ports:\n"
+                          "  poll: interrupt\n"
+                          "  idle_sleep_us: 0\n"
+                          "  outside: {}\n"
+                          "  inside: {}\n"),
+              ElementsAre(at(2, 9, "poll 'interrupt' is not busy or adaptive"),
+                          at(3, 18,
+                             "idle_sleep_us must be a whole number from 1 to 10000, "
+                             "not '0'")));
 }
 
 TEST_F(ConfigTest, NumbersAtTheEdgesOfTheirRangesAreAccepted) {
@@ -388,9 +419,10 @@ TEST_F(ConfigTest, UnknownPortKeysAreReportedInBlockAndFlowStyle) {
 }
 
 TEST_F(ConfigTest, UnknownPortRoleUnderPortsIsReported) {
-  EXPECT_THAT(
-      load_errors(std::string(kPorts) + "  dmz: { mac: 02:00:00:00:00:03 }\n"),
-      ElementsAre(at(4, 3, "unknown key 'dmz' in ports (expected one of: outside, inside)")));
+  EXPECT_THAT(load_errors(std::string(kPorts) + "  dmz: { mac: 02:00:00:00:00:03 }\n"),
+              ElementsAre(at(4, 3,
+                             "unknown key 'dmz' in ports (expected one of: outside, inside, "
+                             "poll, idle_sleep_us)")));
 }
 
 TEST_F(ConfigTest, PortThatIsNotAMappingIsReported) {

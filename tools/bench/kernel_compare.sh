@@ -23,7 +23,8 @@
 # receive there (the kernel's forwarding, or its hand-over to gauntlet's packet socket),
 # gauntlet runs there (-l CPU), and what either transmits to kc-sink is received there.
 # Forwarded = kc-sink0's rx packets over the measured window (after a 1 s warm-up);
-# offered = kc-gen0's tx packets. TX checksum offload is off on every veth end.
+# offered = kc-gen0's tx packets; router CPU = the time the router's threads ran on its CPU
+# per forwarded packet. TX checksum offload is off on every veth end.
 # Needs root, iproute2, ethtool, nftables, netsniff-ng and two CPUs (one each for generator
 # and router; on a shared machine, other load on either skews the figures: see the load
 # average printed). Only the namespaces' own addresses receive traffic.
@@ -102,6 +103,7 @@ nsx $GW sh -c "echo 1 >/sys/class/net/kc-in/threaded"
 napi=$(pgrep -x "napi/kc-in-[0-9]*" | head -1)
 [ -n "$napi" ] || die "no NAPI thread for kc-in (threaded NAPI needs Linux 5.12 or later)"
 taskset -pc "$router_cpu" "$napi" >/dev/null
+ksoftirqd=$(pgrep -x "ksoftirqd/$router_cpu" | head -1)
 
 mac() { nsx "$1" cat "/sys/class/net/$2/address"; }
 gen_mac=$(mac $GEN kc-gen0) in_mac=$(mac $GW kc-in) sink_mac=$(mac $SINK kc-sink0)
@@ -169,6 +171,7 @@ cat >"$work/gauntlet.yaml" <<EOF
 # gauntlet as the pods' egress NAT gateway: the same job as the kernel's nftables rules.
 workers: 1
 ports:
+  poll: adaptive  # the worker shares its CPU with kc-in's NAPI thread, which fills its ring
   outside:
     device: net_af_packet0,iface=kc-out,$ring
     addresses: [198.51.100.1/24]
@@ -215,22 +218,36 @@ gauntlet_stop() {
   gl_pid=""
 }
 
-# One window: trafgen for 1 s + duration; sets offered and forwarded (packets per second).
+# CPU time (ns) that the router's threads have run so far: kc-in's NAPI thread, the router
+# CPU's ksoftirqd, and every thread of gauntlet while it runs (/proc/PID/task/*/schedstat).
+router_cpu_ns() {
+  local t total=0
+  for t in /proc/"$napi"/task/* /proc/"$ksoftirqd"/task/* ${gl_pid:+/proc/$gl_pid/task/*}; do
+    read -r run _ <"$t/schedstat" 2>/dev/null && total=$((total + run))
+  done
+  echo "$total"
+}
+
+# One window: trafgen for 1 s + duration; sets offered and forwarded (packets per second) and
+# cpu_ns (the router's CPU time per forwarded packet, ns).
 measure() {
   setsid ip netns exec $GEN trafgen --no-sock-mem -t 0 -P 1 -o kc-gen0 -c "$work/trafgen.cfg" >"$work/trafgen-$1.log" 2>&1 &
   tg_pid=$!
   sleep 1
   kill -0 "$tg_pid" 2>/dev/null || { cat "$work/trafgen-$1.log" >&2; die "trafgen stopped"; }
-  local t0 tx0 rx0 t1 tx1 rx1
+  local t0 tx0 rx0 c0 t1 tx1 rx1 c1
   t0=$(date +%s.%N) tx0=$(counter $GEN kc-gen0 tx_packets) rx0=$(counter $SINK kc-sink0 rx_packets)
+  c0=$(router_cpu_ns)
   sleep "$duration"
   t1=$(date +%s.%N) tx1=$(counter $GEN kc-gen0 tx_packets) rx1=$(counter $SINK kc-sink0 rx_packets)
+  c1=$(router_cpu_ns)
   kill -INT -- -"$tg_pid" 2>/dev/null || true  # trafgen and the process it forked
   wait "$tg_pid" 2>/dev/null || true
   tg_pid=""
   sleep 0.3  # what is in flight drains before the next mode starts
-  read -r offered forwarded < <(awk -v t0="$t0" -v t1="$t1" -v a="$tx0" -v b="$tx1" \
-    -v c="$rx0" -v d="$rx1" 'BEGIN { dt = t1 - t0; printf "%.0f %.0f\n", (b - a) / dt, (d - c) / dt }')
+  read -r offered forwarded cpu_ns < <(awk -v t0="$t0" -v t1="$t1" -v a="$tx0" -v b="$tx1" \
+    -v c="$rx0" -v d="$rx1" -v g="$c0" -v h="$c1" 'BEGIN {
+      dt = t1 - t0; printf "%.0f %.0f %.0f\n", (b - a) / dt, (d - c) / dt, (d > c ? (h - g) / (d - c) : 0) }')
 }
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -249,9 +266,10 @@ for round in $(seq "$runs"); do
     [ "$mode" = kernel-nat ] && nsx $GW sh -c 'cat /proc/sys/net/netfilter/nf_conntrack_count' \
       >"$work/conntrack-$round.txt" 2>/dev/null
     kernel_clear
-    echo "$mode $round $offered $forwarded" >>"$results"
-    awk -v r="$round" -v m="$mode" -v o="$offered" -v f="$forwarded" 'BEGIN {
-      printf "kernel_compare: round %d %-13s offered %6.3f Mpps, forwarded %6.3f Mpps\n", r, m, o / 1e6, f / 1e6 }' >&2
+    echo "$mode $round $offered $forwarded $cpu_ns" >>"$results"
+    awk -v r="$round" -v m="$mode" -v o="$offered" -v f="$forwarded" -v c="$cpu_ns" 'BEGIN {
+      printf "kernel_compare: round %d %-13s offered %6.3f Mpps, forwarded %6.3f Mpps, router CPU %s\n",
+        r, m, o / 1e6, f / 1e6, (c > 0 ? sprintf("%.2f us/packet", c / 1e3) : "-") }' >&2
   done
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -262,20 +280,26 @@ import json, statistics, sys
 res, work, duration, runs, ports, cpus, router_cpu, lb, la, out = sys.argv[1:]
 rows = [l.split() for l in open(res)]
 modes = ["generator", "kernel-plain", "kernel-nat", "gauntlet-nat"]
-per = {m: [(int(o), int(f)) for mm, _, o, f in rows if mm == m] for m in modes}
+per = {m: [(int(o), int(f)) for mm, _, o, f, _ in rows if mm == m] for m in modes}
+cpu = {m: statistics.median(int(c) for mm, _, _, _, c in rows if mm == m) for m in modes}
 med = {m: (statistics.median(o for o, _ in per[m]), statistics.median(f for _, f in per[m]))
        for m in modes}
 print(f"gauntlet vs the kernel as an egress NAT gateway (veth, af_packet): {runs} round(s) of "
       f"{duration} s per mode, 200 pods x {ports} ports = {200 * int(ports)} UDP flows, 64 B; "
       f"{cpus} CPUs (trafgen on CPU 0, router on CPU {router_cpu}); load average before {lb}, "
       f"after {la}")
-print(f"{'router':<14} {'offered':>9} {'forwarded':>10} {'fwd%':>6}   per round (Mpps forwarded)")
+# Router CPU per forwarded packet: the time kc-in's NAPI thread, the router CPU's ksoftirqd
+# and gauntlet's threads ran, over the packets forwarded. It holds on a busy machine, where the
+# rates do not; a worker that polls without pause (ports.poll: busy) spends all it gets.
+print(f"{'router':<14} {'offered':>9} {'forwarded':>10} {'fwd%':>6} {'CPU/pkt':>8}   "
+      f"per round (Mpps forwarded)")
 ceiling = med["generator"][0]
 for m in modes:
     o, f = med[m]
     if m == "generator":
         rounds = " ".join(f"{x / 1e6:.3f}" for x, _ in per[m])
-        print(f"{m:<14} {o / 1e6:7.3f}Mp {'-':>10} {'-':>6}   {rounds} (offered; kc-in drops all)")
+        print(f"{m:<14} {o / 1e6:7.3f}Mp {'-':>10} {'-':>6} {'-':>8}   {rounds} "
+              f"(offered; kc-in drops all)")
         continue
     rounds = " ".join(f"{x / 1e6:.3f}" for _, x in per[m])
     # trafgen's sendto waits while its frames sit in the router's queue: an offer well below
@@ -283,7 +307,8 @@ for m in modes:
     # a full offer forwarded means the generator set the figure.
     why = ("router-bound: held the generator back" if o < 0.9 * ceiling else
            "generator-bound: forwarded all of a full offer" if f >= 0.99 * o else "")
-    print(f"{m:<14} {o / 1e6:7.3f}Mp {f / 1e6:8.3f}Mp {100 * f / o if o else 0:6.1f}   {rounds}"
+    print(f"{m:<14} {o / 1e6:7.3f}Mp {f / 1e6:8.3f}Mp {100 * f / o if o else 0:6.1f} "
+          f"{cpu[m] / 1e3:6.2f}us   {rounds}"
           f"{'  (' + why + ')' if why else ''}")
 k = med["kernel-nat"][1]
 g = med["gauntlet-nat"][1]
@@ -292,6 +317,7 @@ print(f"gauntlet-nat / kernel-nat: {ratio:.2f}x" if ratio else "gauntlet-nat / k
 doc = {"duration_s": float(duration), "runs": int(runs), "flows": 200 * int(ports), "cpus": int(cpus),
        "router_cpu": int(router_cpu), "load_before": lb, "load_after": la,
        "modes": {m: {"offered_pps": med[m][0], "forwarded_pps": med[m][1],
+                     "router_cpu_ns_per_packet": cpu[m],
                      "rounds": [{"offered_pps": o, "forwarded_pps": f} for o, f in per[m]]}
                  for m in modes},
        "ratio_gauntlet_to_kernel_nat": ratio, "logs": work}
