@@ -144,11 +144,14 @@ TEST(SpscRingTest, WholeRecordsAreCopied) {
 void run_two_threads(uint32_t ring_capacity, uint32_t count) {
   SpscRing<uint32_t> ring(ring_capacity);
   std::atomic<uint64_t> refused{0};
+  std::atomic<bool> consumer_gave_up{false};
 
   std::thread producer([&] {
     uint64_t full = 0;
     for (uint32_t i = 0; i < count; ++i) {
       while (!ring.push(i)) {
+        // A consumer past its deadline pops no more: stop, so the test fails, not hangs.
+        if (consumer_gave_up.load(std::memory_order_relaxed)) return;
         ++full;
         std::this_thread::yield();
       }
@@ -161,7 +164,10 @@ void run_two_threads(uint32_t ring_capacity, uint32_t count) {
   while (received < count) {
     uint32_t item = 0;
     if (!ring.pop(item)) {
-      if (std::chrono::steady_clock::now() > deadline) break;
+      if (std::chrono::steady_clock::now() > deadline) {
+        consumer_gave_up.store(true, std::memory_order_relaxed);
+        break;
+      }
       std::this_thread::yield();
       continue;
     }
