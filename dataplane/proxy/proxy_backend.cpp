@@ -13,17 +13,18 @@ namespace {
 
 constexpr uint16_t kReplayChunk = 1400;  // at most this many bytes per replayed segment
 
-SegmentSpec to_backend(const Worker& w, const ProxyFlow& f, const MacAddress& backend_mac) {
+}  // namespace
+
+SegmentSpec backend_leg_segment(const Tables& t, const ProxyFlow& f, uint8_t port,
+                                const MacAddress& next_hop_mac) noexcept {
   SegmentSpec s;
   s.version = f.version;
-  s.src_mac = w.tables->ports[kInside].mac;
-  s.dst_mac = backend_mac;
+  s.src_mac = t.ports[port].mac;
+  s.dst_mac = next_hop_mac;
   s.src = f.client, s.dst = f.backend;
   s.src_port = f.client_port, s.dst_port = f.backend_port;
   return s;
 }
-
-}  // namespace
 
 bool send_segment(Worker& w, PacketContext& c, uint8_t port, const SegmentSpec& s) noexcept {
   rte_mbuf* m = w.pool ? rte_pktmbuf_alloc(w.pool) : nullptr;
@@ -125,7 +126,7 @@ void backend_connecting(Worker& w, rte_mbuf* m, PacketContext& c, uint32_t i) no
       std::min<uint32_t>(kReplayChunk, seen.syn.mss ? seen.syn.mss : kReplayChunk));
   uint8_t options[12];
   const bool ts = f.options.timestamps && seen.syn.timestamps;
-  SegmentSpec s = to_backend(w, f, backend_mac);
+  SegmentSpec s = backend_leg_segment(*w.tables, f, kInside, backend_mac);
   s.ack = f.backend_isn + 1;
   s.window = f.client_window;
   s.options = options;

@@ -30,6 +30,12 @@ void backend_connecting(Worker& w, rte_mbuf* m, PacketContext& c, uint32_t flow)
 // through `port` (a companion: staged, counted and ordered with the packets of the burst).
 // False: none sent (the pool is empty: counted as mbuf_alloc_failed).
 bool send_segment(Worker& w, PacketContext& c, uint8_t port, const SegmentSpec& s) noexcept;
+
+// A segment of the backend leg as gauntlet sends it for the client: from the client's
+// address:port to the backend's, out of `port` to `next_hop_mac`. Sequence numbers, flags
+// and options are the caller's.
+SegmentSpec backend_leg_segment(const Tables& t, const ProxyFlow& f, uint8_t port,
+                                const MacAddress& next_hop_mac) noexcept;
 // A RST to the client of `f` (seq: what the client expects next from the VIP), after `c`.
 bool reset_client(Worker& w, PacketContext& c, const ProxyFlow& f) noexcept;
 // An event for `f` without a packet of its own (timeouts).

@@ -89,12 +89,7 @@ void connect_backend(Worker& w, rte_mbuf* m, PacketContext& c, uint32_t i, const
   w.proxy.bind(i);
   w.proxy.set_expiry(i, c.time_ns + t.proxy.connect_ns);
   uint8_t options[20];
-  SegmentSpec s;
-  s.version = f.version;
-  s.src_mac = t.ports[hop->port].mac;
-  s.dst_mac = *mac;
-  s.src = f.client, s.dst = f.backend;
-  s.src_port = f.client_port, s.dst_port = f.backend_port;
+  SegmentSpec s = backend_leg_segment(t, f, hop->port, *mac);
   s.seq = f.client_isn;
   s.flags = kTcpSyn;
   s.window = f.client_window;

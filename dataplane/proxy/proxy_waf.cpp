@@ -69,12 +69,7 @@ bool reset_backend(Worker& w, PacketContext& c, const ProxyFlow& f, uint32_t seq
   const MacAddress* mac =
       w.neighbours.lookup(hop->port, hop->has_gateway ? hop->gateway : f.backend, f.version);
   if (!mac) return false;
-  SegmentSpec s;
-  s.version = f.version;
-  s.src_mac = t.ports[hop->port].mac;
-  s.dst_mac = *mac;
-  s.src = f.client, s.dst = f.backend;
-  s.src_port = f.client_port, s.dst_port = f.backend_port;
+  SegmentSpec s = backend_leg_segment(t, f, hop->port, *mac);
   s.seq = seq;
   s.ack = ack;
   s.flags = flags;
