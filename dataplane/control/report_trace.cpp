@@ -3,6 +3,7 @@
 #include <ctime>
 #include <fmt/format.h>
 
+#include "dataplane/control/operations.h"
 #include "dataplane/control/report.h"
 
 namespace gauntlet {
@@ -49,7 +50,7 @@ std::string rule_name(const Step& st, const Record& r, const Tables& t) {
   if (st.layer == Layer::loadbalancer && r.generation == t.generation &&
       r.lb_service < t.services.size() && st.rule < t.services[r.lb_service].backends.size()) {
     const BackendConfig& b = t.services[r.lb_service].backends[st.rule];
-    return fmt::format("{}:{}", format_ip(b.address, b.version), b.port);  // the backend chosen
+    return backend_name(b);  // the backend chosen
   }
   return fmt::format("#{}", st.rule);  // a rule of a generation no longer loaded
 }
@@ -144,10 +145,8 @@ void append_decision(std::string& s, const Record& r, const Tables& t, const Ste
     const CompiledService& svc = t.services[r.lb_service];
     if (r.lb_backend < svc.backends.size()) {
       const BackendConfig& b = svc.backends[r.lb_backend];
-      const std::string address =
-          b.version == 6 ? fmt::format("[{}]", format_ip(b.address, 6)) : format_ip(b.address, 4);
-      fmt::format_to(std::back_inserter(s), R"(,"lb":{{"service":"{}","backend":"{}:{}")", svc.name,
-                     address, b.port);
+      fmt::format_to(std::back_inserter(s), R"(,"lb":{{"service":"{}","backend":"{}")", svc.name,
+                     backend_name(b));
       if (r.has_lb_slot) fmt::format_to(std::back_inserter(s), R"(,"slot":{})", r.lb_slot);
       s += "}";
     }

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "dataplane/control/explain.h"
+#include "dataplane/control/operations.h"
 #include "dataplane/ports/replay.h"
 
 namespace gauntlet {
@@ -68,9 +69,7 @@ Verdict verdict_of(const Record& r, const Tables& t, Labels& labels) {
     const CompiledService& svc = t.services[r.lb_service];
     if (r.lb_backend < svc.backends.size()) {
       const BackendConfig& b = svc.backends[r.lb_backend];
-      v.backend = labels.intern(fmt::format("{}{}{}:{} (service {})", b.version == 6 ? "[" : "",
-                                            format_ip(b.address, b.version),
-                                            b.version == 6 ? "]" : "", b.port, svc.name));
+      v.backend = labels.intern(fmt::format("{} (service {})", backend_name(b), svc.name));
     }
   }
   v.out_port = r.out_port;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <random>
 
+#include "dataplane/control/operations.h"
 #include "dataplane/control/tables.h"
 #include "dataplane/proxy/proxy_note.h"
 
@@ -83,8 +84,7 @@ std::string proxy_words(const ProxyNote& n, const Tables& t, bool offset_known) 
   if (n.service < t.services.size() && n.backend < t.services[n.service].backends.size()) {
     const CompiledService& svc = t.services[n.service];
     const BackendConfig& b = svc.backends[n.backend];
-    s += fmt::format(" to service {}, backend {}:{}", svc.name, format_ip(b.address, b.version),
-                     b.port);
+    s += fmt::format(" to service {}, backend {}", svc.name, backend_name(b));
     if (offset_known) s += fmt::format(", seq offset {}", n.seq_delta);
   }
   return s;
@@ -99,8 +99,8 @@ std::string proxy_trace_json(const ProxyNote& n, const Tables& t) {
     if (n.service < t.services.size() && n.backend < t.services[n.service].backends.size()) {
       const CompiledService& svc = t.services[n.service];
       const BackendConfig& b = svc.backends[n.backend];
-      s += fmt::format(R"(,"service":"{}","backend":"{}:{}","seq_offset":{})", svc.name,
-                       format_ip(b.address, b.version), b.port, n.seq_delta);
+      s += fmt::format(R"(,"service":"{}","backend":"{}","seq_offset":{})", svc.name,
+                       backend_name(b), n.seq_delta);
     }
   }
   return s + "}";
