@@ -114,7 +114,9 @@ void Inspector::head_fields(WafBatch& b) noexcept {
     b.add(bit(WafField::query) | (raw ? bit(WafField::args) : 0), req_.query, WafDecode::form);
     waf_args::for_each_pair(req_.query, '&', [&](std::string_view n, std::string_view v) {
       b.add(bit(WafField::args_names) | (raw ? 0 : bit(WafField::args)), n, WafDecode::form);
-      if (!raw) b.add(bit(WafField::args), v, WafDecode::form);
+      if (raw) return;
+      b.add(bit(WafField::args), v, WafDecode::form);
+      b.add(bit(WafField::args), waf_args::encoded_pair_value(n), WafDecode::form);
     });
   }
   for (const HttpHeader& h : req_.headers) {
@@ -202,7 +204,9 @@ void Inspector::body_fields(WafBatch& b, std::string_view body) noexcept {
     const bool raw = b.form() == kWafRaw;
     waf_args::for_each_pair(body, '&', [&](std::string_view n, std::string_view v) {
       b.add(bit(WafField::args_names), n, WafDecode::form);
-      if (!raw) b.add(bit(WafField::body_args), v, WafDecode::form);
+      if (raw) return;
+      b.add(bit(WafField::body_args), v, WafDecode::form);
+      b.add(bit(WafField::body_args), waf_args::encoded_pair_value(n), WafDecode::form);
     });
   } else if (multipart) {
     waf_args::for_each_multipart_part(

@@ -226,6 +226,17 @@ TEST_F(WafInspectTest, BodiesAreSplitIntoArguments) {
             WafDecision::pass);
 }
 
+TEST_F(WafInspectTest, WhatFollowsAnEncodedEqualsSignInANameIsMatchedAsAValue) {
+  // "pay%3D' or 1" is one name; a backend that decodes before it splits reads "' or 1" as
+  // pay's value, and so does the rule anchored to a value's start.
+  const std::string form = "application/x-www-form-urlencoded";
+  EXPECT_EQ(run(post("/f", form, "pay%3D%27+or+1")).decision, WafDecision::block);
+  EXPECT_EQ(run(post("/f", form, "a=1&pay%253d%2527%20or%201")).decision, WafDecision::block);
+  EXPECT_EQ(run(get("/?pay%3D%27%20or%201")).decision, WafDecision::block);
+  EXPECT_EQ(run(post("/f", form, "pay%3Dit%27s+%27+or+none")).decision, WafDecision::pass);
+  EXPECT_EQ(run(post("/f", form, "pay+%27+or+1")).decision, WafDecision::pass);  // no '='
+}
+
 TEST_F(WafInspectTest, XmlBodiesAreSplitIntoAttributeValuesTextAndNames) {
   // A rule anchored to a value's start sees an attribute value or a text node, entity-decoded.
   const Verdict attribute = run(post("/f", "application/xml", R"(<r><a p="' or 1=1"/></r>)"));
