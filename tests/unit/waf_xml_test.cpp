@@ -147,7 +147,7 @@ TEST(WafXmlTest, DecodedValuesAreCutToTheBuffer) {
   EXPECT_EQ(s.values, (V{"<<<<"}));
 }
 
-TEST(WafXmlTest, HostileInputEndsWithinLinearWork) {
+TEST(WafXmlTest, HostileInputEndsWithAnOutcomeAndNoMoreVisitsThanTheLimit) {
   // Deep nesting, a huge run of one construct, unclosed quotes and brackets: each finishes
   // with an outcome (ASan runs of this suite check that nothing reads out of bounds).
   std::string deep;
