@@ -32,6 +32,17 @@ void for_each_pair(std::string_view s, char sep, Visit&& visit) noexcept {
   }
 }
 
+// What follows an encoded '=' in a name ("pay%3D1'or'1", or "%253D" encoded twice): a
+// backend that decodes before it splits reads it as the value. Empty when there is none.
+inline std::string_view encoded_pair_value(std::string_view name) noexcept {
+  for (size_t at = name.find('%'); at != std::string_view::npos; at = name.find('%', at + 1)) {
+    for (std::string_view code : {std::string_view("3d"), std::string_view("253d")})
+      if (http_syntax::iequals(name.substr(at + 1, code.size()), code))
+        return name.substr(at + 1 + code.size());
+  }
+  return {};
+}
+
 // Every string literal of a JSON text, unescaped into `buf` (truncated to it), with whether it
 // is an object key (followed by ':'). Not a validator: it finds strings in any byte soup, so a
 // malformed body still has its strings matched. \uXXXX becomes UTF-8; surrogate pairs are

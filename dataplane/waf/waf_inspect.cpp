@@ -15,7 +15,8 @@
 //   request_complete  the buffered body (body, body_args, args_names) unless matched already;
 //                     the end of the body stream
 //                     (body_args: urlencoded and multipart values and file names, JSON
-//                     strings, or the whole body for any other content type); violation
+//                     strings, XML attribute values and text (waf_xml.h) as well as the
+//                     whole body, or the whole body for any other content type); violation
 //                     rules; an undecided request passes
 //   error             violation rules (the dataplane resets the flow whatever they say)
 // Segments are separated by NUL, which never occurs in normalised text, so only a pattern
@@ -29,6 +30,7 @@
 #include "dataplane/waf/waf_args.h"
 #include "dataplane/waf/waf_batch.h"
 #include "dataplane/waf/waf_body_stream.h"
+#include "dataplane/waf/waf_xml.h"
 
 namespace gauntlet {
 
@@ -112,7 +114,9 @@ void Inspector::head_fields(WafBatch& b) noexcept {
     b.add(bit(WafField::query) | (raw ? bit(WafField::args) : 0), req_.query, WafDecode::form);
     waf_args::for_each_pair(req_.query, '&', [&](std::string_view n, std::string_view v) {
       b.add(bit(WafField::args_names) | (raw ? 0 : bit(WafField::args)), n, WafDecode::form);
-      if (!raw) b.add(bit(WafField::args), v, WafDecode::form);
+      if (raw) return;
+      b.add(bit(WafField::args), v, WafDecode::form);
+      b.add(bit(WafField::args), waf_args::encoded_pair_value(n), WafDecode::form);
     });
   }
   for (const HttpHeader& h : req_.headers) {
@@ -177,20 +181,32 @@ void Inspector::body_fields(WafBatch& b, std::string_view body) noexcept {
   const std::string_view type = req_.header("content-type");
   const bool form = type.empty() || istarts_with(type, "application/x-www-form-urlencoded");
   const bool multipart = istarts_with(type, "multipart/");
-  const bool json = type.find("json") != std::string_view::npos;
+  const bool xml = waf_args::is_xml_body(type, body);
+  const bool json = !xml && type.find("json") != std::string_view::npos;
   const WafDecode decode = form ? WafDecode::form : WafDecode::plain;
-  // The whole body is an argument where it is one value (XML, text), and in raw form the
-  // urlencoded text is its arguments' raw form. Multipart and JSON framing (part headers,
-  // CRLFs, quotes) is not argument text.
+  // The whole body is an argument where it is one value (text, and XML as well as its
+  // values), and in raw form the urlencoded text is its arguments' raw form. Multipart and
+  // JSON framing (part headers, CRLFs, quotes) is not argument text.
   const bool one_value = !form && !multipart && !json;
   const bool whole_is_args = one_value || (form && b.form() == kWafRaw);
   b.add(bit(WafField::body) | (whole_is_args ? bit(WafField::body_args) : 0), body, decode);
+  if (xml) {
+    // Also without a Content-Type (then read as a form as well, below). Past
+    // kXmlMaxArguments, or through a fault, the whole body above still covers the rest.
+    waf_args::for_each_xml_argument(
+        body, {s_.decoded.get(), s_.capacity}, waf_args::kXmlMaxArguments,
+        [&](std::string_view text, bool name) {
+          b.add(bit(name ? WafField::args_names : WafField::body_args), text);
+        });
+  }
   if (form) {
     // In raw form the whole body (added above) is its arguments' raw form.
     const bool raw = b.form() == kWafRaw;
     waf_args::for_each_pair(body, '&', [&](std::string_view n, std::string_view v) {
       b.add(bit(WafField::args_names), n, WafDecode::form);
-      if (!raw) b.add(bit(WafField::body_args), v, WafDecode::form);
+      if (raw) return;
+      b.add(bit(WafField::body_args), v, WafDecode::form);
+      b.add(bit(WafField::body_args), waf_args::encoded_pair_value(n), WafDecode::form);
     });
   } else if (multipart) {
     waf_args::for_each_multipart_part(

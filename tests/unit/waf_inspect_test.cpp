@@ -63,6 +63,14 @@ constexpr const char* kRules = R"(rules:
   - id: "no-host"
     family: protocol
     violation: http:missing-host
+  - id: "quote-or-value"
+    family: sqli
+    fields: [args, body_args]
+    patterns: ['^\x27\s*or\s']
+  - id: "secret-name"
+    family: test
+    fields: [args_names]
+    patterns: ['^secret_name$']
 )";
 
 class WafInspectTest : public ::testing::Test {
@@ -216,6 +224,57 @@ TEST_F(WafInspectTest, BodiesAreSplitIntoArguments) {
             WafDecision::block);
   EXPECT_EQ(run(post("/f", "application/json", R"({"note": "a union station"})")).decision,
             WafDecision::pass);
+}
+
+TEST_F(WafInspectTest, WhatFollowsAnEncodedEqualsSignInANameIsMatchedAsAValue) {
+  // "pay%3D' or 1" is one name; a backend that decodes before it splits reads "' or 1" as
+  // pay's value, and so does the rule anchored to a value's start.
+  const std::string form = "application/x-www-form-urlencoded";
+  EXPECT_EQ(run(post("/f", form, "pay%3D%27+or+1")).decision, WafDecision::block);
+  EXPECT_EQ(run(post("/f", form, "a=1&pay%253d%2527%20or%201")).decision, WafDecision::block);
+  EXPECT_EQ(run(get("/?pay%3D%27%20or%201")).decision, WafDecision::block);
+  EXPECT_EQ(run(post("/f", form, "pay%3Dit%27s+%27+or+none")).decision, WafDecision::pass);
+  EXPECT_EQ(run(post("/f", form, "pay+%27+or+1")).decision, WafDecision::pass);  // no '='
+}
+
+TEST_F(WafInspectTest, XmlBodiesAreSplitIntoAttributeValuesTextAndNames) {
+  // A rule anchored to a value's start sees an attribute value or a text node, entity-decoded.
+  const Verdict attribute = run(post("/f", "application/xml", R"(<r><a p="' or 1=1"/></r>)"));
+  EXPECT_EQ(attribute.decision, WafDecision::block);
+  EXPECT_EQ(attribute.rules, std::vector<std::string>{"quote-or-value"});
+  EXPECT_EQ(attribute.fields, std::vector<std::string>{"body_args"});
+  EXPECT_EQ(run(post("/f", "text/xml; charset=utf-8", "<r><a>\n  &apos; or 1=1</a></r>")).decision,
+            WafDecision::block);
+  EXPECT_EQ(run(post("/f", "application/soap+xml", "<r><![CDATA[' or 1=1]]></r>")).decision,
+            WafDecision::block);
+  EXPECT_EQ(run(post("/f", "application/xml", "<r><secret_name>1</secret_name></r>")).decision,
+            WafDecision::block);
+  EXPECT_EQ(run(post("/f", "application/xml", R"(<r secret_name="1"/>)")).decision,
+            WafDecision::block);
+  // Without a Content-Type, a body starting with '<' is read as XML too.
+  const std::string untyped = R"(<r p="' or 1"/>)";
+  EXPECT_EQ(run("POST /f HTTP/1.1\r\nHost: a\r\nContent-Length: " + std::to_string(untyped.size()) +
+                "\r\n\r\n" + untyped)
+                .decision,
+            WafDecision::block);
+  // The same text in the middle of a value, or in a body that is not XML, is not at a start.
+  EXPECT_EQ(run(post("/f", "application/xml", R"(<r><a p="it's ' or none"/></r>)")).decision,
+            WafDecision::pass);
+  EXPECT_EQ(run(post("/f", "text/plain", R"(<r><a p="' or 1=1"/></r>)")).decision,
+            WafDecision::pass);
+  // The whole body is still matched: a comment is not an argument, but it is body text.
+  EXPECT_EQ(run(post("/f", "application/xml", "<r><!-- 1 union select 2 --></r>")).decision,
+            WafDecision::block);
+}
+
+TEST_F(WafInspectTest, XmlValueCutByTheInspectionLimitIsMatchedUpToTheCut) {
+  // The engine was built with body_inspect_bytes = 256: the value starts at byte 240.
+  const std::string head = "<r pad=\"" + std::string(240 - 8, 'x') + "\" v=\"";
+  const std::string body =
+      head.substr(0, 240 - 4) + "\"v=\"' or 1=1 " + std::string(100, 'y') + "\"/>";
+  ASSERT_EQ(body.find("' or"), 240u);
+  ASSERT_GT(body.size(), 256u + 90u);
+  EXPECT_EQ(run(post("/f", "application/xml", body)).decision, WafDecision::block);
 }
 
 TEST_F(WafInspectTest, BodyPastTheInspectionLimitIsCountedNotMatched) {

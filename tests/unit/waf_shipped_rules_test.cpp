@@ -109,6 +109,13 @@ TEST_F(ShippedRulesTest, BlocksVariantsOfTheAttackClasses) {
       {"xss: javascript: URI with an escape", get("/r?to=javascript:%5Cu0061lert(1)")},
       {"xss: data: URI carrying markup", get("/r?to=data:,%3Cimg+src%3Dx%3E")},
       {"ssrf: loopback wildcard domain", get("/fetch?url=http://app.lvh.me:8080/")},
+      {"sqli: stacked statement as an XML text node",
+       post("/api", "text/xml", "<r>\n  <id>;shutdown</id>\n</r>")},
+      {"sqli: stacked statement as an XML attribute, entity-encoded",
+       post("/api", "application/soap+xml", "<r id=\"&#x27;;shutdown\"/>")},
+      {"sqli: value behind an encoded '=' in a name", post("/c", form, "id%3D%3Bshutdown")},
+      {"sqli: statement in a custom header",
+       get("/", "X-Request-Id: 7 UNION ALL SELECT password FROM users\r\n")},
   };
   for (const auto& [name, request] : attacks) {
     const auto v = run(request);
@@ -153,6 +160,17 @@ TEST_F(ShippedRulesTest, PassesOrdinaryTraffic) {
       get("/search?q=please+delete+from+my+account+the+old+address"),
       get("/search?q=if+%282+%3E+1%29+then+what"),
       get("/search?q=top+10+laptops+%7C+reviews%3B+w%2Fo+fan"),
+      // XML APIs: apostrophes, SQL words and URLs in attribute values and text
+      post("/soap", "text/xml; charset=utf-8",
+           "<?xml version=\"1.0\"?>\n<soap:Envelope "
+           "xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\">\n"
+           "  <soap:Body><GetWeather><CityName>Saint-Jean-d'Ang\xc3\xa9ly</CityName>"
+           "</GetWeather></soap:Body>\n</soap:Envelope>"),
+      post("/api/orders", "application/xml",
+           "<order id=\"10021\" status=\"pending\"><customer>Jane O'Connor</customer>"
+           "<item sku=\"AB-1\" qty=\"2\">Men's shoes - select your size</item>"
+           "<note>Socks &amp; laces; or drop them at the door</note></order>"),
+      get("/", "X-Request-Id: 4f1c9a-union-select-7\r\nIf-None-Match: \"33a64df5\"\r\n"),
   };
   for (const std::string& request : requests) {
     const auto v = run(request);

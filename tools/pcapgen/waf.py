@@ -58,6 +58,28 @@ def case_waf_xss_split_body():
                            c.outside("PA", stream[cut2:])]
 
 
+def case_waf_xml_body():
+    """XML bodies, split into attribute values and text: an order passes; the same order
+    with SQL injection in an attribute value is reset, and so is one with it entity-encoded
+    in a text node. The case's rule is anchored to a value's start, so it sees the
+    injection only because the document is split into its values."""
+    def order(item_id, note):
+        body = (b'<?xml version="1.0" encoding="UTF-8"?>\n<order customer="jane">\n'
+                b'  <item id="%s" qty="2">Men\'s running shoes</item>\n  <note>%s</note>\n'
+                b'</order>\n' % (item_id, note))
+        return (b"POST /orders HTTP/1.1\r\nHost: shop\r\nContent-Type: application/xml\r\n"
+                b"Content-Length: %d\r\n\r\n" % len(body)) + body
+    good = conn(43700, 0x08000000)
+    bad = conn(43701, 0x08100000)
+    encoded = conn(43702, 0x08200000)
+    pkts = handshake(good) + [good.outside("PA", order(b"42", b"leave at the door")),
+                              good.pod("PA", http_response("ok")), good.outside("A")]
+    pkts += handshake(bad) + [bad.outside("PA", order(b"42' or '1'='1", b"leave at the door"))]
+    pkts += handshake(encoded) + [encoded.outside("PA", order(
+        b"42", b"x&apos; or &apos;1&apos;=&apos;1"))]
+    return pkts
+
+
 def case_waf_long_body():
     """Bodies longer than the inspection buffer (body_inspect_bytes: 1024 in this case's
     config), sent in 1000-byte segments. Past the buffer the body is streamed through the
@@ -202,6 +224,7 @@ CASES = {
     "waf-sqli-query": case_waf_sqli_query,
     "waf-xss-split-body": case_waf_xss_split_body,
     "waf-long-body": case_waf_long_body,
+    "waf-xml-body": case_waf_xml_body,
     "waf-out-of-order": case_waf_out_of_order,
     "waf-overlap": case_waf_overlap,
     "waf-keepalive": case_waf_keepalive,
