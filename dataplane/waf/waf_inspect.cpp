@@ -187,18 +187,18 @@ void Inspector::body_fields(WafBatch& b, std::string_view body) noexcept {
   // The whole body is an argument where it is one value (text, and XML as well as its
   // values), and in raw form the urlencoded text is its arguments' raw form. Multipart and
   // JSON framing (part headers, CRLFs, quotes) is not argument text.
-  const bool one_value = !form && !multipart && !json;
-  const bool whole_is_args = one_value || (form && b.form() == kWafRaw);
-  b.add(bit(WafField::body) | (whole_is_args ? bit(WafField::body_args) : 0), body, decode);
+  bool one_value = !form && !multipart && !json;
   if (xml) {
-    // Also without a Content-Type (then read as a form as well, below). Past
-    // kXmlMaxArguments, or through a fault, the whole body above still covers the rest.
-    waf_args::for_each_xml_argument(
+    const auto outcome = waf_args::for_each_xml_argument(
         body, {s_.decoded.get(), s_.capacity}, waf_args::kXmlMaxArguments,
         [&](std::string_view text, bool name) {
           b.add(bit(name ? WafField::args_names : WafField::body_args), text);
         });
+    if (outcome == waf_args::XmlOutcome::complete || outcome == waf_args::XmlOutcome::truncated)
+      one_value = false;
   }
+  const bool whole_is_args = one_value || (form && b.form() == kWafRaw);
+  b.add(bit(WafField::body) | (whole_is_args ? bit(WafField::body_args) : 0), body, decode);
   if (form) {
     // In raw form the whole body (added above) is its arguments' raw form.
     const bool raw = b.form() == kWafRaw;

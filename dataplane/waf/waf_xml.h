@@ -122,16 +122,24 @@ inline size_t decode_references(std::string_view text, std::span<char> buf) noex
 }
 
 // Past the '>' that closes a declaration starting at `at` ("<!DOCTYPE x [ ... ]>"): quoted
-// strings and an internal subset in brackets are read over. npos when the input ends first.
-inline size_t skip_declaration(std::string_view s, size_t at) noexcept {
+// strings and an internal subset in brackets are read over, and each quoted string (a
+// public or system identifier, an entity's value) is given to literal(). npos when the input
+// ends first (an unclosed literal is given as it is).
+template <class Literal>
+size_t skip_declaration(std::string_view s, size_t at, Literal&& literal) noexcept {
   char quote = 0;
   int depth = 0;
+  size_t open = 0;
   for (size_t i = at + 2; i < s.size(); ++i) {
     const char c = s[i];
     if (quote != 0) {
-      if (c == quote) quote = 0;
+      if (c == quote) {
+        quote = 0;
+        if (!literal(s.substr(open, i - open))) return std::string_view::npos;
+      }
     } else if (c == '"' || c == '\'') {
       quote = c;
+      open = i + 1;
     } else if (c == '[') {
       ++depth;
     } else if (c == ']') {
@@ -140,6 +148,7 @@ inline size_t skip_declaration(std::string_view s, size_t at) noexcept {
       return i + 1;
     }
   }
+  if (quote != 0) literal(s.substr(open));
   return std::string_view::npos;
 }
 
@@ -275,9 +284,15 @@ XmlOutcome for_each_xml_argument(std::string_view s, std::span<char> buf, size_t
         next = s.find("?>", lt + 2);
         next = next == npos ? npos : next + 2;
         break;
-      case Markup::declaration:
-        next = skip_declaration(s, lt);
+      case Markup::declaration: {
+        bool limited = false;
+        next = skip_declaration(s, lt, [&](std::string_view literal) {
+          limited = !emit(literal, false, false);
+          return !limited;
+        });
+        if (limited) return XmlOutcome::limited;
         break;
+      }
       case Markup::text:
       case Markup::partial:
         break;

@@ -262,8 +262,12 @@ TEST_F(WafInspectTest, XmlBodiesAreSplitIntoAttributeValuesTextAndNames) {
             WafDecision::pass);
   EXPECT_EQ(run(post("/f", "text/plain", R"(<r><a p="' or 1=1"/></r>)")).decision,
             WafDecision::pass);
-  // The whole body is still matched: a comment is not an argument, but it is body text.
+  // A document that parses is matched through its values: its markup and comments (which
+  // no application reads as data) are `body` only, not an argument. One with faults is also
+  // matched whole, as an argument, as a body that is not XML is.
   EXPECT_EQ(run(post("/f", "application/xml", "<r><!-- 1 union select 2 --></r>")).decision,
+            WafDecision::pass);
+  EXPECT_EQ(run(post("/f", "application/xml", "<r>1 < 2<!-- 1 union select 2 --></r>")).decision,
             WafDecision::block);
 }
 

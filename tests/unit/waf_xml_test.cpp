@@ -56,11 +56,13 @@ TEST(WafXmlTest, PredefinedAndCharacterReferencesAreDecoded) {
 
 TEST(WafXmlTest, OtherReferencesAreNeverExpanded) {
   // A declared entity stays a reference; so do invalid character references and a bare '&'.
+  // The declaration's quoted strings (an entity's system identifier or value) are values.
   const Split s = split(
       "<!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\"> <!ENTITY y \"a>b]\">]>"
       "<r v=\"&x;\">&y; &#0; &#xD800; &#x110000; &#12345678901; & &#x41</r>");
   EXPECT_EQ(s.outcome, XmlOutcome::complete);
-  EXPECT_EQ(s.values, (V{"&x;", "&y; &#0; &#xD800; &#x110000; &#12345678901; & &#x41"}));
+  EXPECT_EQ(s.values, (V{"file:///etc/passwd", "a>b]", "&x;",
+                         "&y; &#0; &#xD800; &#x110000; &#12345678901; & &#x41"}));
   EXPECT_EQ(s.names, (V{"r", "v"}));
 }
 

@@ -11,11 +11,13 @@ import json
 import os
 import urllib.parse
 
+import xml_documents  # tools/waf/benign/xml_documents.py
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 # Requests per kind.
 COUNTS = {"browse": 160, "search": 100, "api": 140, "form": 100, "download": 40,
-          "tracking": 80}
+          "tracking": 80, "xml": len(xml_documents.DOCUMENTS)}
 
 
 def _lines(name):
@@ -489,8 +491,17 @@ def tracking(rng, n):
                                                cookies(rng, engine)))
 
 
+def xml(rng, n):
+    """An API client posting the n-th ordinary XML document."""
+    content_type, body = xml_documents.DOCUMENTS[n - 1]
+    body = body.encode("utf-8")
+    h = api_headers(rng, False)
+    h[-1:-1] = [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+    return http("POST", rng.pick(["/soap", "/api/v1/import", "/xmlrpc.php", "/upload"]), h, body)
+
+
 KINDS = {"browse": browse, "search": search, "api": api, "form": form, "download": download,
-         "tracking": tracking}
+         "tracking": tracking, "xml": xml}
 
 
 def records():
