@@ -2,13 +2,15 @@
 // the table's memory per flow. Prints figures only, no thresholds (DESIGN.md, Tests).
 //
 // Each table is filled with random IPv4 TCP flows, then looked up in random order, half the
-// packets in the reply direction, in bursts of 32 as a pipeline stage sees them. Four ways:
+// packets in the reply direction, in bursts of 32 as a pipeline stage sees them. Five ways:
 //   lookup            hash precomputed, no prefetch: the bare table read (two dependent
 //                     misses at 1M flows: bucket, then entry)
 //   +prefetch next    the next packet's bucket prefetched while this one is looked up
 //   +2-stage burst    all 32 buckets prefetched, then all 32 candidate entries, then lookups
-//   key+hash+2-stage  the whole per-packet cost from the 5-tuple: canonical key and CRC hash
-//                     for the burst, then the 2-stage lookups
+//   +rolling entries  all 32 buckets prefetched, then each lookup with the candidate entry
+//                     of the packet kEntriesAhead later prefetched (as conntrack_stage does)
+//   key+hash+rolling  the whole per-packet cost from the 5-tuple: canonical key and CRC hash
+//                     for the burst, then the rolling lookups
 // "cycles" are TSC ticks (rte_rdtsc; constant rate on current CPUs), calibrated against
 // steady_clock for the ns figure's cross-check.
 //
@@ -33,6 +35,7 @@ using gauntlet::PacketKey;
 using Clock = std::chrono::steady_clock;
 
 constexpr uint32_t kBurst = 32;
+constexpr uint32_t kEntriesAhead = 8;  // conntrack_stage's window
 
 struct Tuple {
   gauntlet::IpAddress src, dst;
@@ -85,25 +88,31 @@ uint64_t run_lookup(FlowTable& t, const std::vector<PacketKey>& keys,
 
 // Burst-wide, two stages: every bucket of the burst is requested, then every candidate entry
 // (its bucket now cached), then the lookups run over warm lines; the misses overlap.
-uint64_t run_staged(FlowTable& t, const PacketKey* keys, const FlowHash* hashes, uint32_t count) {
+// `rolling`: the entries are requested kEntriesAhead packets ahead of the lookups instead.
+uint64_t run_staged(FlowTable& t, const PacketKey* keys, const FlowHash* hashes, uint32_t count,
+                    bool rolling) {
   uint64_t found = 0;
   for (uint32_t i = 0; i < count; ++i) t.prefetch(hashes[i]);
-  for (uint32_t i = 0; i < count; ++i) t.prefetch_entry(hashes[i]);
-  for (uint32_t i = 0; i < count; ++i) found += t.lookup(keys[i], hashes[i]).entry != nullptr;
-  return found;
-}
-
-uint64_t run_staged(FlowTable& t, const std::vector<PacketKey>& keys,
-                    const std::vector<FlowHash>& hashes) {
-  uint64_t found = 0;
-  for (size_t base = 0; base < keys.size(); base += kBurst) {
-    const uint32_t count = static_cast<uint32_t>(std::min<size_t>(kBurst, keys.size() - base));
-    found += run_staged(t, &keys[base], &hashes[base], count);
+  const uint32_t ahead = rolling ? std::min(count, kEntriesAhead) : count;
+  for (uint32_t i = 0; i < ahead; ++i) t.prefetch_entry(hashes[i]);
+  for (uint32_t i = 0; i < count; ++i) {
+    if (rolling && i + kEntriesAhead < count) t.prefetch_entry(hashes[i + kEntriesAhead]);
+    found += t.lookup(keys[i], hashes[i]).entry != nullptr;
   }
   return found;
 }
 
-// From the 5-tuple: canonical key and hash for the burst, then the staged lookups.
+uint64_t run_staged(FlowTable& t, const std::vector<PacketKey>& keys,
+                    const std::vector<FlowHash>& hashes, bool rolling) {
+  uint64_t found = 0;
+  for (size_t base = 0; base < keys.size(); base += kBurst) {
+    const uint32_t count = static_cast<uint32_t>(std::min<size_t>(kBurst, keys.size() - base));
+    found += run_staged(t, &keys[base], &hashes[base], count, rolling);
+  }
+  return found;
+}
+
+// From the 5-tuple: canonical key and hash for the burst, then the rolling lookups.
 uint64_t run_full(FlowTable& t, const std::vector<Tuple>& packets) {
   uint64_t found = 0;
   PacketKey keys[kBurst];
@@ -116,7 +125,7 @@ uint64_t run_full(FlowTable& t, const std::vector<Tuple>& packets) {
       keys[i] = gauntlet::make_packet_key(4, 6, p.src, p.sport, p.dst, p.dport);
       hashes[i] = gauntlet::flow_hash(keys[i].key);
     }
-    found += run_staged(t, keys, hashes, count);
+    found += run_staged(t, keys, hashes, count, true);
   }
   return found;
 }
@@ -149,12 +158,16 @@ void bench(uint32_t flows, size_t lookups, int runs, std::mt19937_64& rng) {
       measure(lookups, runs, [&] { return run_lookup(table, keys, hashes, false); });
   const Figures next =
       measure(lookups, runs, [&] { return run_lookup(table, keys, hashes, true); });
-  const Figures staged = measure(lookups, runs, [&] { return run_staged(table, keys, hashes); });
+  const Figures staged =
+      measure(lookups, runs, [&] { return run_staged(table, keys, hashes, false); });
+  const Figures rolling =
+      measure(lookups, runs, [&] { return run_staged(table, keys, hashes, true); });
   const Figures full = measure(lookups, runs, [&] { return run_full(table, packets); });
   const bool all_found = bare.found == lookups && next.found == lookups &&
-                         staged.found == lookups && full.found == lookups;
+                         staged.found == lookups && rolling.found == lookups &&
+                         full.found == lookups;
   std::printf("%9u", flows);
-  for (const Figures& f : {bare, next, staged, full})
+  for (const Figures& f : {bare, next, staged, rolling, full})
     std::printf("  %5.1f ns %5.1f cyc", f.ns, f.cycles);
   std::printf("  %6.1f B  %s\n", double(table.memory_bytes()) / flows,
               all_found ? "all found" : "MISSING FLOWS");
@@ -176,8 +189,8 @@ int main(int argc, char** argv) {
       FlowTable::kBytesPerFlow, sizeof(gauntlet::FlowEntry),
       FlowTable::kBytesPerFlow - sizeof(gauntlet::FlowEntry),
       gauntlet::TimerWheelConfig{}.slots * sizeof(uint32_t) / 1024);
-  std::printf("%9s  %-16s  %-16s  %-16s  %-16s  %s\n", "flows", "lookup", "+prefetch next",
-              "+2-stage burst", "key+hash+2-stage", "allocated/flow");
+  std::printf("%9s  %-16s  %-16s  %-16s  %-16s  %-16s  %s\n", "flows", "lookup", "+prefetch next",
+              "+2-stage burst", "+rolling entries", "key+hash+rolling", "allocated/flow");
   for (uint32_t flows : {1'000u, 100'000u, 1'000'000u}) bench(flows, lookups, runs, rng);
   return 0;
 }
