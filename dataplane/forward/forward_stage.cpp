@@ -94,6 +94,36 @@ void rewrite(rte_mbuf* m, PacketContext& c, const MacAddress& src, const MacAddr
   store_be16(f + 12, c.parsed.ip_version == 4 ? 0x0800 : 0x86dd);
 }
 
+// The last two next hops resolved in a burst: a burst mostly leaves through one gateway or a
+// few backends, and the neighbour cache does not change while the stage runs. Both are
+// compared without a branch between them, since traffic balanced over two backends takes
+// one or the other at random.
+class RecentHops {
+ public:
+  const MacAddress* find(uint8_t port, const IpAddress& hop, uint8_t version) const noexcept {
+    const bool first = matches(0, port, hop, version), second = matches(1, port, hop, version);
+    const MacAddress* mac = second ? mac_[1] : nullptr;
+    return first ? mac_[0] : mac;
+  }
+  void add(uint8_t port, const IpAddress& hop, uint8_t version, const MacAddress* mac) noexcept {
+    port_[next_] = port;
+    version_[next_] = version;
+    hop_[next_] = hop;
+    mac_[next_] = mac;
+    next_ ^= 1;
+  }
+
+ private:
+  bool matches(size_t e, uint8_t port, const IpAddress& hop, uint8_t version) const noexcept {
+    return (mac_[e] != nullptr) & (port_[e] == port) & (version_[e] == version) & (hop_[e] == hop);
+  }
+  IpAddress hop_[2]{};
+  const MacAddress* mac_[2] = {nullptr, nullptr};
+  uint8_t port_[2] = {kNoPort, kNoPort};
+  uint8_t version_[2] = {0, 0};
+  size_t next_ = 0;
+};
+
 // Tables::route for an IPv4 destination whose LPM entry rte_lpm_lookup_bulk gave: the route
 // it names, else the default route (rte_lpm has no depth 0), else none.
 const NextHop* route_v4(const Tables& t, uint32_t lpm_entry) noexcept {
@@ -137,11 +167,7 @@ void forward_stage(Worker& w, Burst& b) noexcept {
   }
   if (v4_count) rte_lpm_lookup_bulk(t.lpm4, v4_dsts, v4_entries, v4_count);
   for (uint16_t k = 0; k < v4_count; ++k) routes[v4_packets[k]] = route_v4(t, v4_entries[k]);
-  // The last next hop resolved: a burst mostly leaves through one gateway or a few backends,
-  // and the neighbour cache does not change while the stage runs.
-  uint8_t last_port = kNoPort, last_version = 0;
-  IpAddress last_hop{};
-  const MacAddress* last_mac = nullptr;
+  RecentHops recent;
   for (uint16_t i = 0; i < b.count; ++i) {
     PacketContext& c = b.ctx[i];
     if (c.final) continue;
@@ -154,10 +180,10 @@ void forward_stage(Worker& w, Burst& b) noexcept {
       continue;
     }
     const IpAddress& hop = route->has_gateway ? route->gateway : dst;
-    const MacAddress* mac = last_mac;
-    if (!mac || route->port != last_port || p.ip_version != last_version || hop != last_hop) {
+    const MacAddress* mac = recent.find(route->port, hop, p.ip_version);
+    if (!mac) [[unlikely]] {
       mac = w.neighbours.lookup(route->port, hop, p.ip_version);
-      if (mac) last_port = route->port, last_version = p.ip_version, last_hop = hop, last_mac = mac;
+      if (mac) recent.add(route->port, hop, p.ip_version, mac);
     }
     if (!mac) {
       solicit(t, m, c, route->port, hop);
