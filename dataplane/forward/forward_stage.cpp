@@ -101,9 +101,12 @@ void rewrite(rte_mbuf* m, PacketContext& c, const MacAddress& src, const MacAddr
 class RecentHops {
  public:
   const MacAddress* find(uint8_t port, const IpAddress& hop, uint8_t version) const noexcept {
-    const bool first = matches(0, port, hop, version), second = matches(1, port, hop, version);
-    const MacAddress* mac = second ? mac_[1] : nullptr;
-    return first ? mac_[0] : mac;
+    // Masks rather than ?: so that the compiler does not branch on which entry matched.
+    const uintptr_t first = matches(0, port, hop, version);
+    const uintptr_t second = matches(1, port, hop, version) & !first;
+    const uintptr_t mac = (-first & reinterpret_cast<uintptr_t>(mac_[0])) |
+                          (-second & reinterpret_cast<uintptr_t>(mac_[1]));
+    return reinterpret_cast<const MacAddress*>(mac);
   }
   void add(uint8_t port, const IpAddress& hop, uint8_t version, const MacAddress* mac) noexcept {
     port_[next_] = port;
