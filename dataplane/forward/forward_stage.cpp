@@ -8,7 +8,6 @@
 #include <rte_ip.h>
 #include <rte_lpm.h>
 #include <rte_mbuf.h>
-#include <rte_prefetch.h>
 
 #include "dataplane/forward/fragment_output.h"
 #include "dataplane/forward/icmp_error.h"
@@ -95,6 +94,47 @@ void rewrite(rte_mbuf* m, PacketContext& c, const MacAddress& src, const MacAddr
   store_be16(f + 12, c.parsed.ip_version == 4 ? 0x0800 : 0x86dd);
 }
 
+// The last two next hops resolved in a burst: a burst mostly leaves through one gateway or a
+// few backends, and the neighbour cache does not change while the stage runs. Both are
+// compared without a branch between them, since traffic balanced over two backends takes
+// one or the other at random.
+class RecentHops {
+ public:
+  const MacAddress* find(uint8_t port, const IpAddress& hop, uint8_t version) const noexcept {
+    // Masks rather than ?: so that the compiler does not branch on which entry matched.
+    const uintptr_t first = matches(0, port, hop, version);
+    const uintptr_t second = matches(1, port, hop, version) & !first;
+    const uintptr_t mac = (-first & reinterpret_cast<uintptr_t>(mac_[0])) |
+                          (-second & reinterpret_cast<uintptr_t>(mac_[1]));
+    return reinterpret_cast<const MacAddress*>(mac);
+  }
+  void add(uint8_t port, const IpAddress& hop, uint8_t version, const MacAddress* mac) noexcept {
+    port_[next_] = port;
+    version_[next_] = version;
+    hop_[next_] = hop;
+    mac_[next_] = mac;
+    next_ ^= 1;
+  }
+
+ private:
+  bool matches(size_t e, uint8_t port, const IpAddress& hop, uint8_t version) const noexcept {
+    return (mac_[e] != nullptr) & (port_[e] == port) & (version_[e] == version) & (hop_[e] == hop);
+  }
+  IpAddress hop_[2]{};
+  const MacAddress* mac_[2] = {nullptr, nullptr};
+  uint8_t port_[2] = {kNoPort, kNoPort};
+  uint8_t version_[2] = {0, 0};
+  size_t next_ = 0;
+};
+
+// Tables::route for an IPv4 destination whose LPM entry rte_lpm_lookup_bulk gave: the route
+// it names, else the default route (rte_lpm has no depth 0), else none.
+const NextHop* route_v4(const Tables& t, uint32_t lpm_entry) noexcept {
+  if (lpm_entry & RTE_LPM_LOOKUP_SUCCESS) return &t.next_hops[lpm_entry & 0x00ffffffu];
+  const int32_t fallback = t.default_hop[0];
+  return fallback >= 0 ? &t.next_hops[static_cast<size_t>(fallback)] : nullptr;
+}
+
 }  // namespace
 
 void ttl_stage(Worker& w, Burst& b) noexcept {
@@ -107,41 +147,46 @@ void ttl_stage(Worker& w, Burst& b) noexcept {
 void forward_stage(Worker& w, Burst& b) noexcept {
   const Tables& t = *w.tables;
   // First every destination, NAT's rewrite included (read from the packet, not the parse),
-  // with the IPv4 LPM entry its lookup reads requested: the table is 64 MiB, so a burst of
-  // destinations all over the internet would wait for one miss after another.
+  // then the IPv4 ones looked up together (rte_lpm_lookup_bulk): the table is 64 MiB, so a
+  // burst of destinations all over the internet overlaps its misses instead of waiting for
+  // one after another, and no packet pays a call per lookup.
   IpAddress dsts[kBurstSize];
+  const NextHop* routes[kBurstSize];
+  uint32_t v4_dsts[kBurstSize], v4_entries[kBurstSize];
+  uint8_t v4_packets[kBurstSize];
+  uint16_t v4_count = 0;
   for (uint16_t i = 0; i < b.count; ++i) {
     const PacketContext& c = b.ctx[i];
     if (c.final) continue;
     const uint8_t* l3 = rte_pktmbuf_mtod_offset(b.mbufs[i], const uint8_t*, c.parsed.l3_offset);
     if (c.parsed.ip_version == 4) {
       dsts[i] = IpAddress::v4(l3 + 16);
-      rte_prefetch0(&t.lpm4->tbl24[rte_be_to_cpu_32(dsts[i].v4_be()) >> 8]);
+      v4_dsts[v4_count] = rte_be_to_cpu_32(dsts[i].v4_be());
+      v4_packets[v4_count++] = static_cast<uint8_t>(i);
     } else {
       dsts[i] = IpAddress::v6(l3 + 24);
+      routes[i] = t.route(dsts[i], c.parsed.ip_version);
     }
   }
-  // The last next hop resolved: a burst mostly leaves through one gateway or a few backends,
-  // and the neighbour cache does not change while the stage runs.
-  uint8_t last_port = kNoPort, last_version = 0;
-  IpAddress last_hop{};
-  const MacAddress* last_mac = nullptr;
+  if (v4_count) rte_lpm_lookup_bulk(t.lpm4, v4_dsts, v4_entries, v4_count);
+  for (uint16_t k = 0; k < v4_count; ++k) routes[v4_packets[k]] = route_v4(t, v4_entries[k]);
+  RecentHops recent;
   for (uint16_t i = 0; i < b.count; ++i) {
     PacketContext& c = b.ctx[i];
     if (c.final) continue;
     const ParsedPacket& p = c.parsed;
     rte_mbuf* m = b.mbufs[i];
     const IpAddress& dst = dsts[i];
-    const NextHop* route = t.route(dst, p.ip_version);
+    const NextHop* route = routes[i];
     if (!route) {
       c.decide(Layer::forward, Outcome::stop, Reason::forward_no_route);
       continue;
     }
     const IpAddress& hop = route->has_gateway ? route->gateway : dst;
-    const MacAddress* mac = last_mac;
-    if (!mac || route->port != last_port || p.ip_version != last_version || hop != last_hop) {
+    const MacAddress* mac = recent.find(route->port, hop, p.ip_version);
+    if (!mac) [[unlikely]] {
       mac = w.neighbours.lookup(route->port, hop, p.ip_version);
-      if (mac) last_port = route->port, last_version = p.ip_version, last_hop = hop, last_mac = mac;
+      if (mac) recent.add(route->port, hop, p.ip_version, mac);
     }
     if (!mac) {
       solicit(t, m, c, route->port, hop);

@@ -1,5 +1,6 @@
 #include "dataplane/neighbour/neighbour_table.h"
 
+#include <array>
 #include <bit>
 
 namespace gauntlet {
@@ -10,11 +11,13 @@ NeighbourTable::NeighbourTable(uint32_t capacity)
 }
 
 uint32_t NeighbourTable::slot_of(uint8_t port, const IpAddress& a, uint8_t version) const noexcept {
-  // FNV-1a over the key: cheap, and the table is small and rarely written.
-  uint32_t h = 2166136261u ^ port ^ (uint32_t{version} << 8);
-  const unsigned n = version == 4 ? 4 : 16;
-  for (unsigned i = 0; i < n; ++i) h = (h ^ a.bytes[i]) * 16777619u;
-  return h & mask_;
+  // The address as two words (an IPv4 address is its first four bytes, the rest zero), mixed
+  // by one multiply each: forwarding looks a next hop up for every packet whose hop differs
+  // from the one before, and a byte-at-a-time hash there cost more than the rest of it.
+  const auto words = std::bit_cast<std::array<uint64_t, 2>>(a.bytes);
+  uint64_t h = (words[0] ^ (uint64_t{port} << 40 | uint64_t{version} << 48)) * 0x9e3779b97f4a7c15u;
+  h ^= words[1] * 0xc2b2ae3d27d4eb4fu;
+  return static_cast<uint32_t>(h >> 32) & mask_;
 }
 
 NeighbourTable::Entry* NeighbourTable::find_or_empty(uint8_t port, const IpAddress& a,

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <netinet/in.h>
 
-#include <rte_ip.h>
+#include "dataplane/packet/checksum.h"
 
 namespace gauntlet {
 namespace {
@@ -52,6 +52,22 @@ bool walk_options(const uint8_t* p, uint32_t begin, uint32_t end, bool tcp) noex
     i += olen;
   }
   return true;
+}
+
+// Whether an IPv4 header of `hlen` bytes (a multiple of 4) sums to all ones: the same
+// answer as rte_raw_cksum(p, hlen) == 0xffff, but over 32-bit words into a 64-bit sum, a few
+// cycles instead of a loop of 16-bit adds. (2^16 = 1 mod 0xffff, so folding the wider words
+// gives the sum of the 16-bit words; a non-zero sum never folds to 0.)
+bool ipv4_header_checksum_ok(const uint8_t* p, uint32_t hlen) noexcept {
+  uint64_t sum = 0;
+  for (uint32_t i = 0; i < hlen; i += 4) {
+    uint32_t word;
+    std::memcpy(&word, p + i, 4);
+    sum += word;
+  }
+  sum = (sum & 0xffffffffu) + (sum >> 32);
+  sum = (sum & 0xffffffffu) + (sum >> 32);
+  return fold_checksum(static_cast<uint32_t>(sum)) == 0xffff;
 }
 
 // Stores the L4 offsets for a packet whose L4 header is not parsed (unknown protocol,
@@ -157,7 +173,7 @@ Reason parse_ipv4(const uint8_t* f, uint32_t l3, uint32_t len, bool cksum_ok,
   out.l4_proto = p[9];
   out.src = IpAddress::v4(p + 12);
   out.dst = IpAddress::v4(p + 16);
-  if (!cksum_ok && rte_raw_cksum(p, hlen) != 0xffff) return Reason::malformed_ipv4_checksum;
+  if (!cksum_ok && !ipv4_header_checksum_ok(p, hlen)) return Reason::malformed_ipv4_checksum;
   if (hlen > kIpv4Header) {
     out.flags |= kParseIpOptions;
     if (!walk_options(p, kIpv4Header, hlen, false)) return Reason::malformed_ipv4_options;

@@ -88,9 +88,9 @@ struct PacketContext {
   }
   const Step& last() const noexcept { return steps[step_count - 1]; }
   // Before the first stage: everything a packet's stages set is cleared (the port, time and
-  // sequence are the driver's).
+  // sequence are the driver's). `parsed` is not: the parse stage, first on every packet,
+  // writes it whole (parse_packet starts from an empty ParsedPacket).
   void reset() noexcept {
-    parsed = ParsedPacket{};
     out_port = kNoPort;
     step_count = 0;
     final = false;

@@ -1,5 +1,8 @@
 // The pipeline runner: stages in order, then one pass that counts every decision, hands
 // trace/event records to the control core and stages packets for TX or frees them.
+#include <cstddef>
+#include <cstring>
+
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
 
@@ -134,10 +137,14 @@ class PathTally {
   }
 
  private:
+  // A step's layer, outcome and reason are its first four bytes (the rule is left out): one
+  // load and one compare per step.
   static uint32_t code(const Step& s) noexcept {
-    return uint32_t{static_cast<uint8_t>(s.layer)} |
-           uint32_t{static_cast<uint8_t>(s.outcome)} << 8 |
-           uint32_t{static_cast<uint16_t>(s.reason)} << 16;
+    static_assert(offsetof(Step, layer) == 0 && offsetof(Step, outcome) == 1 &&
+                  offsetof(Step, reason) == 2 && sizeof(Reason) == 2);
+    uint32_t c;
+    std::memcpy(&c, &s, sizeof c);
+    return c;
   }
   static bool same_path(const PacketContext& a, const PacketContext& b) noexcept {
     if (a.direction != b.direction || a.step_count != b.step_count) return false;
@@ -164,6 +171,12 @@ class PathTally {
 void dispose(Worker& w, Burst& b, const uint32_t* frame_lengths) noexcept {
   WorkerCounters& k = w.counters;
   PathTally tally(k);
+  const bool trace = w.trace;
+  DropTap* const tap = w.drop_tap;
+  // The ports' staging counts live in registers over the burst: kept in the worker, each
+  // packet's increment waited for the one before it through memory.
+  static_assert(kPortCount == 2);
+  uint16_t staged[2] = {w.tx_count[0], w.tx_count[1]};
   for (uint16_t i = 0; i < b.count; ++i) {
     // Held back (conntrack/fragment_hold.h): counted when it comes back.
     if (!b.mbufs[i]) continue;
@@ -173,23 +186,32 @@ void dispose(Worker& w, Burst& b, const uint32_t* frame_lengths) noexcept {
     if (!c.final) c.decide(Layer::forward, Outcome::stop, Reason::forward_no_route);
     tally.add(c);
     const Step& last = c.last();
-    if (w.trace) record(w, RecordKind::trace, c, frame_lengths[i]);
+    if (trace) record(w, RecordKind::trace, c, frame_lengths[i]);
     if (last.outcome == Outcome::stop || c.log) record(w, RecordKind::event, c, frame_lengths[i]);
-    if (w.drop_tap && last.outcome == Outcome::stop)
-      drop_tap_offer(*w.drop_tap, i, c, last, frame_lengths[i]);
-    if (c.out_port < kPortCount) {
-      const uint8_t port = c.out_port;
-      w.tx_time[port][w.tx_count[port]] = c.time_ns;
-      w.tx[port][w.tx_count[port]++] = b.mbufs[i];
+    if (tap && last.outcome == Outcome::stop) drop_tap_offer(*tap, i, c, last, frame_lengths[i]);
+    if (c.out_port == 0) {
+      w.tx_time[0][staged[0]] = c.time_ns;
+      w.tx[0][staged[0]++] = b.mbufs[i];
+    } else if (c.out_port == 1) {
+      w.tx_time[1][staged[1]] = c.time_ns;
+      w.tx[1][staged[1]++] = b.mbufs[i];
     } else {
       rte_pktmbuf_free(b.mbufs[i]);
     }
-    // Packets a stage made besides this one (the fragments after the first, the WAF's second
-    // RST, the proxy's own segments), sent right after it in order.
-    const auto later = static_cast<uint16_t>(b.count - i - 1);
-    send_after(w, c.companion, c.companion_port, c.time_ns, later);
-    send_after(w, c.originated, kNoPort, c.time_ns, later);
+    if (c.companion || c.originated) [[unlikely]] {
+      // Packets a stage made besides this one (the fragments after the first, the WAF's
+      // second RST, the proxy's own segments), sent right after it in order.
+      w.tx_count[0] = staged[0];
+      w.tx_count[1] = staged[1];
+      const auto later = static_cast<uint16_t>(b.count - i - 1);
+      send_after(w, c.companion, c.companion_port, c.time_ns, later);
+      send_after(w, c.originated, kNoPort, c.time_ns, later);
+      staged[0] = w.tx_count[0];
+      staged[1] = w.tx_count[1];
+    }
   }
+  w.tx_count[0] = staged[0];
+  w.tx_count[1] = staged[1];
 }
 
 // Runs the pipeline's steps; with --stage-cycles (Worker::stage_cycles) it also adds each

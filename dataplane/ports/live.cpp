@@ -56,8 +56,7 @@ int run_live(const Config& cfg, const LiveOptions& options) {
   RTE_LCORE_FOREACH_WORKER(lcore) lcores.push_back(lcore);
   const unsigned worker_count =
       lcores.empty() ? 1 : std::min<unsigned>(cfg.workers, static_cast<unsigned>(lcores.size()));
-  rte_mempool* pool = rte_pktmbuf_pool_create("live_pool", cfg.mbufs, 256, 0,
-                                              RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+  rte_mempool* pool = create_packet_pool("live_pool", cfg.mbufs);
   if (!pool) {
     fmt::print(stderr, "gauntlet: cannot create the packet pool ({} mbufs): {}\n", cfg.mbufs,
                rte_strerror(rte_errno));

@@ -56,6 +56,8 @@ std::string device_name(const std::string& device);
 // Configures and starts port `id` in `role`: one RX/TX queue pair per worker (symmetric RSS
 // with several), RX buffers from `pool`. Prints why on stderr and returns false when it can't.
 bool start_port(uint16_t id, uint8_t role, const Config& cfg, rte_mempool* pool, uint16_t queues);
+// The packet pool: `mbufs` of RTE_MBUF_DEFAULT_BUF_SIZE. Null on failure (rte_errno says why).
+rte_mempool* create_packet_pool(const char* name, uint32_t mbufs);
 // The port's link as the driver reports it, on stderr.
 void print_link(uint16_t id, uint8_t role);
 // Control core, about once a second: link changes on stderr and as events.

@@ -547,6 +547,35 @@ TEST(ParseMalformed, Ipv4ChecksumVerdictMatchesTheSixteenBitSumForRandomHeaders)
   }
 }
 
+// The same with options (24 to 60 bytes of header): the sum covers the whole header, and a
+// checksum word that carries out of every position still gets the 16-bit sum's verdict.
+TEST(ParseMalformed, Ipv4ChecksumVerdictMatchesTheSixteenBitSumWithOptions) {
+  std::mt19937 rng(7);
+  for (int round = 0; round < 50000; ++round) {
+    const size_t words = 1 + rng() % 10;
+    Bytes opts(words * 4, 1);  // NOPs, so the option walk passes
+    for (size_t i = 0; i + 1 < opts.size(); i += 4) opts[i + 1] = 1;
+    if (rng() % 2) opts.back() = 0;  // EOL: the bytes after it are not walked
+    Bytes f = cat({ether(0x0800), ipv4({.proto = 17, .options = opts}, udp(1, 2, {}))});
+    uint8_t* ip = f.data() + 14;
+    const size_t hlen = 20 + opts.size();
+    for (int i : {1, 4, 5, 8, 13, 14, 15, 17, 18, 19}) ip[i] = static_cast<uint8_t>(rng());
+    ip[12] = static_cast<uint8_t>(1 + rng() % 126);
+    ip[16] = static_cast<uint8_t>(1 + rng() % 126);
+    ip[6] = ip[7] = 0;
+    ip[10] = ip[11] = 0;
+    const uint16_t right = inet_checksum(ip, hlen);
+    const int pick = static_cast<int>(rng() % 3);
+    const uint16_t value = pick == 0   ? right
+                           : pick == 1 ? static_cast<uint16_t>(right ^ 0xffff)
+                                       : static_cast<uint16_t>(rng());
+    ip[10] = static_cast<uint8_t>(value >> 8);
+    ip[11] = static_cast<uint8_t>(value);
+    const bool valid = inet_checksum(ip, hlen) == 0;
+    ASSERT_EQ(parse(f) == Reason::malformed_ipv4_checksum, !valid) << "round " << round;
+  }
+}
+
 TEST(ParseValid, Ipv6HopByHopDestinationOptionsFragmentChainParsesUdp) {
   const Bytes f = ipv6_udp_ext_frame();
   ParsedPacket out;
