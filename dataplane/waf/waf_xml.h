@@ -184,8 +184,12 @@ XmlOutcome for_each_xml_argument(std::string_view s, std::span<char> buf, size_t
   auto emit = [&](std::string_view text, bool name, bool decode) {
     if (text.empty()) return true;
     if (visited == max_arguments) return false;
+    if (decode && text.find('&') != npos) {
+      // "&#0;" decodes to nothing, and so does anything into a buffer of no bytes.
+      text = {buf.data(), decode_references(text, buf)};
+      if (text.empty()) return true;
+    }
     ++visited;
-    if (decode && text.find('&') != npos) text = {buf.data(), decode_references(text, buf)};
     visit(text, name);
     return true;
   };

@@ -6,6 +6,7 @@
   tls        TLS ClientHellos: tests/fuzz/seeds/tls/*.hex and TCP payloads from the pcaps
   http       HTTP requests: tests/fuzz/seeds/http/* and TCP payloads from the pcaps
   normalise  fields: tests/fuzz/seeds/normalise/* and libinjection payloads
+  xml        XML bodies: tools/waf/benign/xml_documents.py and a few hostile shapes below
   config     rules/gauntlet.yaml and pcaps/*/config.yaml
   rules      rule lines from those configs and ClassBench lines
 
@@ -157,6 +158,29 @@ def normalise_seeds(w, here, root):
         w.add("normalise", bytes([function, 0xff if i % 2 else 0x8b, capacity]) + f.strip())
 
 
+# Shapes the ordinary documents lack: entities declared and referenced, CDATA, comments,
+# processing instructions, faults and cut documents.
+XML_SHAPES = [
+    b'<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd"> <!ENTITY y "a>b]">]><r v="&x;">&y;</r>',
+    b"<r><![CDATA[<script>alert(1)</script>]]><!-- c --><?pi x?><a p='&#x27; or 1=1'/></r>",
+    b'<r a=1 b c="x" <d>&#0;&#xD800;&#12345678901;&amp;amp;</r',
+    b'<r><a p="unterminated',
+]
+
+
+def xml_seeds(w, root):
+    import importlib.util
+    path = root / "tools" / "waf" / "benign" / "xml_documents.py"
+    spec = importlib.util.spec_from_file_location("xml_documents", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    docs = [body.encode("utf-8") for _, body in module.DOCUMENTS] + XML_SHAPES
+    for i, d in enumerate(docs):
+        # Control byte: a 4 KiB buffer and the full limit for most; a 12-byte buffer and a
+        # limit of 4 arguments for every third.
+        w.add("xml", bytes([0x0c if i % 3 == 0 else 0xc0]) + d)
+
+
 def config_seeds(w, root):
     configs = [root / "rules" / "gauntlet.yaml"] + sorted((root / "pcaps").glob("*/config.yaml"))
     for c in configs:
@@ -190,6 +214,7 @@ def main():
     streams = frame_seeds(w, root)
     stream_seeds(w, here, streams)
     normalise_seeds(w, here, root)
+    xml_seeds(w, root)
     config_seeds(w, root)
     summary = " ".join(f"{k} {len(list((args.out / k).iterdir()))}" for k in sorted(w.counts))
     if args.stamp:

@@ -24,10 +24,13 @@ export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:allocator_may_return_null=0$
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 
 echo "fuzz: $(basename "$harness") for ${seconds}s on $(find "$corpus" -type f | wc -l) seeds"
+# libFuzzer exits with 77 on a crash or sanitizer report by default, which meson reads as a
+# skipped test: -error_exitcode=1 makes it a failure.
 # The outer timeout only guards against a hang libFuzzer cannot see (one at start-up). The
 # control core's line for every rule list it compiles is dropped: rules_fuzz builds hundreds
 # a second. The harness's exit status is the pipeline's (pipefail).
 timeout --kill-after=30 "$((seconds * 2 + 300))" \
   "$harness" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=30 -print_final_stats=1 \
+  -error_exitcode=1 \
   -artifact_prefix="$artifacts/$(basename "$harness")-" "$@" "$corpus" 2>&1 |
   sed -u '/^gauntlet: [a-z]*: [0-9]* rules compiled in /d'
