@@ -95,6 +95,14 @@ NormaliseResult normalise_path(std::string_view in, std::span<char> out) noexcep
 // Numeric references 128-159 are not remapped through windows-1252 as browsers do.
 NormaliseResult decode_html_entities(std::string_view in, std::span<char> out) noexcept;
 
+// One reference of decode_html_entities() at in[at] == '&': returns the bytes it takes (0: none
+// there, the '&' is text) and puts its UTF-8 in `text`. For single-pass folds of a value.
+struct HtmlEntityText {
+  char bytes[4];
+  uint8_t size = 0;
+};
+size_t decode_html_entity(std::string_view in, size_t at, HtmlEntityText& text) noexcept;
+
 // Every run of whitespace (SP, HTAB, LF, VT, FF, CR) becomes one SP, leading and trailing
 // runs included (not trimmed: "a" and " a" stay different). Other bytes unchanged.
 NormaliseResult compress_whitespace(std::string_view in, std::span<char> out) noexcept;

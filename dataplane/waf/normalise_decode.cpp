@@ -96,6 +96,26 @@ NormaliseResult decode_twice(std::string_view in, BoundedWriter& w, const PassOp
   return w.result(flags);
 }
 
+// One pass straight into `out` (which may be `in`): bytes that start no escape are copied as
+// they are, and the output never overtakes the input, so nothing can be truncated.
+size_t decode_pass(std::string_view in, char* out, const PassOptions& o, uint16_t& flags,
+                   bool& decoded) noexcept {
+  size_t n = 0;
+  for (size_t i = 0; i < in.size();) {
+    const char c = in[i];
+    if (c != '%' && (c != '+' || !o.plus_to_space)) {
+      out[n++] = c;
+      ++i;
+      continue;
+    }
+    const Unit u = decode_unit(in, i, o, flags);
+    for (uint8_t k = 0; k < u.size; ++k) out[n++] = u.bytes[k];
+    decoded |= u.decoded;
+    i += u.consumed;
+  }
+  return n;
+}
+
 }  // namespace
 
 NormaliseResult percent_decode(std::string_view in, std::span<char> out,
@@ -103,12 +123,20 @@ NormaliseResult percent_decode(std::string_view in, std::span<char> out,
   BoundedWriter w(out);
   const PassOptions first{options.plus_to_space, options.iis_unicode, options.fullwidth_to_ascii,
                           true};
-  if (options.double_decode) {
-    // A '+' in the once-decoded text came from "%2B" and is data, so it stays '+'.
-    const PassOptions second{false, options.iis_unicode, options.fullwidth_to_ascii, false};
-    return decode_twice(in, w, first, second);
-  }
+  // A '+' in the once-decoded text came from "%2B" and is data, so it stays '+'.
+  const PassOptions second{false, options.iis_unicode, options.fullwidth_to_ascii, false};
   uint16_t flags = 0;
+  if (out.size() >= in.size()) {
+    // Room for the input is room for any result (decoding only shrinks), so each pass runs
+    // over the whole text; the second only where the first left a '%'.
+    bool decoded = false;
+    size_t n = decode_pass(in, out.data(), first, flags, decoded);
+    decoded = false;
+    if (options.double_decode && std::memchr(out.data(), '%', n) != nullptr)
+      n = decode_pass({out.data(), n}, out.data(), second, flags, decoded);
+    return {n, static_cast<uint16_t>(flags | (decoded ? kNormDoubleEncoded : 0))};
+  }
+  if (options.double_decode) return decode_twice(in, w, first, second);
   for (size_t i = 0; i < in.size();) {
     const Unit u = decode_unit(in, i, first, flags);
     if (!w.put(u.bytes, u.size)) break;

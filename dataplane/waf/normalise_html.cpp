@@ -2,6 +2,7 @@
 // deliberately small: the references that XSS payloads use to spell markup and JavaScript
 // punctuation, not the 2,000 names of the HTML standard.
 #include <array>
+#include <cstring>
 
 #include "dataplane/waf/normalise.h"
 #include "dataplane/waf/normalise_writer.h"
@@ -34,7 +35,7 @@ constexpr uint32_t kReplacementCharacter = 0xfffd;
 
 // A numeric reference at in[at] == '&' (in[at + 1] == '#'). Returns the bytes consumed, 0 when
 // it is not one (no digits).
-size_t decode_numeric(std::string_view in, size_t at, BoundedWriter& w) noexcept {
+size_t decode_numeric(std::string_view in, size_t at, HtmlEntityText& text) noexcept {
   size_t i = at + 2;
   const bool hex = i < in.size() && (in[i] == 'x' || in[i] == 'X');
   if (hex) ++i;
@@ -49,13 +50,12 @@ size_t decode_numeric(std::string_view in, size_t at, BoundedWriter& w) noexcept
   if (i == digits_start) return 0;
   if (i < in.size() && in[i] == ';') ++i;
   if (cp == 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) cp = kReplacementCharacter;
-  char utf8[4];
-  w.put(utf8, encode_utf8(cp, utf8));
+  text.size = static_cast<uint8_t>(encode_utf8(cp, text.bytes));
   return i - at;
 }
 
 // A named reference at in[at] == '&'. Returns the bytes consumed, 0 when no known name.
-size_t decode_named(std::string_view in, size_t at, BoundedWriter& w) noexcept {
+size_t decode_named(std::string_view in, size_t at, HtmlEntityText& text) noexcept {
   const std::string_view rest = in.substr(at + 1);
   const NamedEntity* best = nullptr;
   for (const NamedEntity& e : kNamedEntities)
@@ -64,21 +64,27 @@ size_t decode_named(std::string_view in, size_t at, BoundedWriter& w) noexcept {
   if (best == nullptr) return 0;
   size_t consumed = 1 + best->name.size();
   if (at + consumed < in.size() && in[at + consumed] == ';') ++consumed;
-  w.put(best->text.data(), best->text.size());
+  std::memcpy(text.bytes, best->text.data(), best->text.size());
+  text.size = static_cast<uint8_t>(best->text.size());
   return consumed;
 }
 
 }  // namespace
+
+size_t decode_html_entity(std::string_view in, size_t at, HtmlEntityText& text) noexcept {
+  const bool numeric = at + 1 < in.size() && in[at + 1] == '#';
+  return numeric ? decode_numeric(in, at, text) : decode_named(in, at, text);
+}
 
 NormaliseResult decode_html_entities(std::string_view in, std::span<char> out) noexcept {
   BoundedWriter w(out);
   uint16_t flags = 0;
   for (size_t i = 0; i < in.size() && !w.full();) {
     if (in[i] == '&') {
-      const bool numeric = i + 1 < in.size() && in[i + 1] == '#';
-      const size_t consumed = numeric ? decode_numeric(in, i, w) : decode_named(in, i, w);
-      if (consumed > 0) {
+      HtmlEntityText text;
+      if (const size_t consumed = decode_html_entity(in, i, text); consumed > 0) {
         flags |= kNormHtmlEntity;
+        w.put(text.bytes, text.size);
         i += consumed;
         continue;
       }

@@ -2,6 +2,7 @@
 #include "dataplane/waf/waf_batch.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "dataplane/waf/normalise.h"
@@ -53,35 +54,89 @@ constexpr bool is_space(char c) noexcept {
   return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
 
-// The common case in one pass: with no '%' (nothing to decode), no '&' (no entity) and, for
-// forms, no '+', normalise() below reduces to removing NUL, compressing whitespace and
-// lower-casing; this gives the same bytes without its five passes. false when it does not apply
-// (the caller then takes the full path).
-bool normalise_plain(std::string_view in, char* out, size_t cap, WafDecode d,
-                     size_t& length) noexcept {
-  if (in.size() > cap) return false;
+constexpr char lower(char c) noexcept {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+// Bytes fold_text() copies as they are but for case: neither whitespace nor one of the bytes
+// that may need more ('%', NUL, '+', '&').
+constexpr std::array<bool, 256> kPlainByte = [] {
+  std::array<bool, 256> t{};
+  for (int b = 0; b < 256; ++b) {
+    const char c = static_cast<char>(b);
+    t[static_cast<size_t>(b)] = !is_space(c) && c != '%' && c != '\0' && c != '+' && c != '&';
+  }
+  return t;
+}();
+
+// What fold_text() reads: a value as sent (then a '%' means it needs percent-decoding first,
+// and in a form '+' is SP), or a value percent-decoded already.
+enum class FoldInput : uint8_t { sent_plain, sent_form, decoded };
+
+// The steps of normalise() after percent-decoding (NUL removed, HTML entities decoded,
+// whitespace runs as one SP, lower case) fused into one pass. A value as sent with no '%' needs
+// no decoding but '+' as SP, so it is folded straight from the request. `out` may be `in`:
+// nothing is written past what was read. false where the fold does not apply, and `out` is
+// then garbage (so is `in` if it is `out`): a '%' in a value as sent, or a NUL after an '&'
+// (NUL removal comes before entities, so that NUL may join a reference already passed over).
+bool fold_text(std::string_view in, char* out, FoldInput kind, size_t& length) noexcept {
   size_t n = 0;
   bool in_space = false;
-  for (const char c : in) {
-    if (c == '%' || c == '&' || (c == '+' && d == WafDecode::form)) return false;
-    if (c == '\0') continue;
+  bool amp_seen = false;
+  const auto put = [&](char c) noexcept {
     if (is_space(c)) {
       if (!in_space) out[n++] = ' ';
       in_space = true;
+    } else {
+      in_space = false;
+      out[n++] = lower(c);
+    }
+  };
+  for (size_t i = 0; i < in.size(); ++i) {
+    const char c = in[i];
+    if (kPlainByte[static_cast<uint8_t>(c)]) {  // most bytes: one test, no branch on case
+      in_space = false;
+      out[n++] = lower(c);
       continue;
     }
-    in_space = false;
-    out[n++] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    if (c == '%' && kind != FoldInput::decoded) return false;
+    if (c == '\0') {
+      if (amp_seen) return false;
+      continue;
+    }
+    if (c == '+' && kind == FoldInput::sent_form) {
+      // SP before entities: a reference neither contains nor ends at one, so reading '+' for
+      // it below changes nothing.
+      put(' ');
+      continue;
+    }
+    if (c == '&') {
+      amp_seen = true;
+      HtmlEntityText text;
+      if (const size_t used = decode_html_entity(in, i, text); used > 0) {
+        for (uint8_t k = 0; k < text.size; ++k) put(text.bytes[k]);
+        i += used - 1;
+        continue;
+      }
+    }
+    put(c);
   }
   length = n;
   return true;
 }
 
+// normalise() of a text field after percent-decoding (twice, and %u), as add() promises.
 size_t normalise_into(std::string_view in, char* out, size_t cap, WafDecode d) noexcept {
-  size_t plain = 0;
-  if (normalise_plain(in, out, cap, d, plain)) return plain;
+  size_t n = 0;
+  const FoldInput sent = d == WafDecode::form ? FoldInput::sent_form : FoldInput::sent_plain;
+  if (in.size() <= cap && fold_text(in, out, sent, n)) return n;
   const PercentDecodeOptions decode{d == WafDecode::form, true, true, true};
   const NormaliseResult r = percent_decode(in, {out, cap}, decode);
+  // In place, a fold that gave up would leave the decoded text garbled: fold only where it
+  // cannot give up (no NUL).
+  if (std::memchr(out, '\0', r.length) == nullptr &&
+      fold_text({out, r.length}, out, FoldInput::decoded, n))
+    return n;
   NormaliseOptions o;
   o.html_entities = true;
   o.compress_whitespace = true;
@@ -114,24 +169,31 @@ void waf_record(const WafEngine& e, WafRequestState& st, uint32_t rule, WafField
 
 void WafBatch::add(uint32_t fields, std::string_view value, WafDecode d) noexcept {
   if (value.empty() || done() || !wants(fields)) return;
+  std::string_view normalised;  // as added to the first lane: the same for every lane
+  bool have_normalised = false;
   for (int lane = 0; lane < kWafLanes; ++lane) {
     const uint32_t part = fields & waf_lane_fields(static_cast<WafLane>(lane));
-    if (part != 0 && e_.databases[form_][lane] != nullptr) add_to_lane(lane, part, value, d);
+    if (part == 0 || e_.databases[form_][lane] == nullptr) continue;
+    reserve(lane, value.size());
+    if (form_ == kWafRaw) {
+      const size_t n = std::min(value.size(), room(lane));
+      std::memcpy(buf_[lane] + length_[lane], value.data(), n);
+      close(lane, part, n);
+      continue;
+    }
+    // After reserve() a lane has room for the value, or it is longer than any lane holds and
+    // every lane has the same room: the first lane's result fits every other as it is.
+    if (have_normalised) {
+      std::memcpy(buf_[lane] + length_[lane], normalised.data(), normalised.size());
+      close(lane, part, normalised.size());
+    } else {
+      close(lane, part, normalise_into(value, buf_[lane] + length_[lane], room(lane), d));
+      normalised = last_segment(lane);
+      have_normalised = true;
+    }
+    const std::string_view added = last_segment(lane);
+    if (added.find("/*") != std::string_view::npos) add_second_form(lane, part, added, false);
   }
-}
-
-void WafBatch::add_to_lane(int lane, uint32_t fields, std::string_view value,
-                           WafDecode d) noexcept {
-  reserve(lane, value.size());
-  if (form_ == kWafRaw) {
-    const size_t n = std::min(value.size(), room(lane));
-    std::memcpy(buf_[lane] + length_[lane], value.data(), n);
-    close(lane, fields, n);
-    return;
-  }
-  close(lane, fields, normalise_into(value, buf_[lane] + length_[lane], room(lane), d));
-  const std::string_view added = last_segment(lane);
-  if (added.find("/*") != std::string_view::npos) add_second_form(lane, fields, added, false);
 }
 
 void WafBatch::add_path(uint32_t fields, std::string_view path) noexcept {

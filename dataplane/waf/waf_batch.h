@@ -65,7 +65,6 @@ class WafBatch {
     segments_[lane][segment_count_[lane]++] = {static_cast<uint32_t>(length_[lane]), fields};
     buf_[lane][length_[lane]++] = '\0';
   }
-  void add_to_lane(int lane, uint32_t fields, std::string_view value, WafDecode d) noexcept;
   void add_second_form(int lane, uint32_t fields, std::string_view text, bool path) noexcept;
   void flush_lane(int lane) noexcept;
 

@@ -207,6 +207,30 @@ TEST_F(WafInspectTest, HtmlEntitiesAreDecodedForMarkupRules) {
   EXPECT_EQ(run(get("/?x=%26%2360;script")).decision, WafDecision::block);
 }
 
+TEST_F(WafInspectTest, ValuesWithNothingToPercentDecodeAreNormalisedAlike) {
+  // A value with no '%' is normalised in one pass (entities, NUL, whitespace, case); these
+  // take that pass or leave it, and must decide as the full chain does.
+  const std::string json = "application/json";
+  for (const char* body : {
+           R"({"a": "1 UNION&Tab;SELECT"})",            // entity and case, no decoding
+           R"({"a": "\u00001 union&Tab;select"})",      // NUL before the entity
+           R"({"a": "1 union&Ta\u0000b;select"})",      // NUL inside it: "&Tab;" once removed
+           R"({"a": "1 union&Tab;&NewLine; select"})",  // entities that are whitespace runs
+           R"({"a": "1 union &#83;ELECT 2"})",          // a numeric reference for a letter
+       })
+    EXPECT_EQ(run(post("/f", json, body)).decision, WafDecision::block) << body;
+  EXPECT_EQ(run(post("/f", json, R"({"a": "1 union&amp;Tab;select"})")).decision,
+            WafDecision::pass);
+  EXPECT_EQ(run(get("/", "X-Note: FORBIDDEN&#x2D;Word\r\n")).decision, WafDecision::block);
+  // '+' is SP in a form, and "%2B" stays '+' however the value is taken.
+  EXPECT_EQ(run(get("/?q=1+UNION++SELECT+x")).decision, WafDecision::block);
+  EXPECT_EQ(run(get("/?q=1%2Bunion%2Bselect+x")).decision, WafDecision::pass);
+  // A value of two lanes, normalised once for both.
+  const Verdict v = run(get("/", "User-Agent: CURIOUS-bot &lt; Forbidden-Word\r\n"), 5, true);
+  EXPECT_EQ(v.score, 5u);
+  EXPECT_TRUE(v.logged);
+}
+
 TEST_F(WafInspectTest, RawRuleSeesTheEncodingItself) {
   EXPECT_EQ(run(get("/?f=%2E%2E%2Fetc")).decision, WafDecision::block);
   EXPECT_EQ(run(get("/?f=../etc")).decision, WafDecision::pass);  // not encoded: not this rule
