@@ -25,9 +25,7 @@ const NextHop* Tables::route(const IpAddress& dst, uint8_t version) const noexce
     rc = rte_lpm_lookup(lpm4, rte_be_to_cpu_32(dst.v4_be()), &hop);
   else
     rc = rte_lpm6_lookup(lpm6, dst.bytes.data(), &hop);
-  if (rc == 0) return &next_hops[hop];
-  const int32_t fallback = default_hop[version == 6];
-  return fallback >= 0 ? &next_hops[static_cast<size_t>(fallback)] : nullptr;
+  return route_or_default(rc == 0, hop, version);
 }
 
 namespace {

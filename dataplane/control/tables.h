@@ -117,6 +117,13 @@ class Tables {
   }
   // Longest-prefix match; nullptr when no route covers `dst`.
   const NextHop* route(const IpAddress& dst, uint8_t version) const noexcept;
+  // What an LPM lookup of `version` gave (`found`: next-hop index `hop`) as a route: that
+  // one, else the family's default route (rte_lpm has no depth 0), else nullptr.
+  const NextHop* route_or_default(bool found, uint32_t hop, uint8_t version) const noexcept {
+    if (found) return &next_hops[hop];
+    const int32_t fallback = default_hop[version == 6];
+    return fallback >= 0 ? &next_hops[static_cast<size_t>(fallback)] : nullptr;
+  }
 
   // The WAF engine of this generation (nullptr without a waf: section) and each worker's
   // scratch for it; both live exactly as long as the generation.

@@ -127,14 +127,6 @@ class RecentHops {
   size_t next_ = 0;
 };
 
-// Tables::route for an IPv4 destination whose LPM entry rte_lpm_lookup_bulk gave: the route
-// it names, else the default route (rte_lpm has no depth 0), else none.
-const NextHop* route_v4(const Tables& t, uint32_t lpm_entry) noexcept {
-  if (lpm_entry & RTE_LPM_LOOKUP_SUCCESS) return &t.next_hops[lpm_entry & 0x00ffffffu];
-  const int32_t fallback = t.default_hop[0];
-  return fallback >= 0 ? &t.next_hops[static_cast<size_t>(fallback)] : nullptr;
-}
-
 }  // namespace
 
 void ttl_stage(Worker& w, Burst& b) noexcept {
@@ -169,7 +161,11 @@ void forward_stage(Worker& w, Burst& b) noexcept {
     }
   }
   if (v4_count) rte_lpm_lookup_bulk(t.lpm4, v4_dsts, v4_entries, v4_count);
-  for (uint16_t k = 0; k < v4_count; ++k) routes[v4_packets[k]] = route_v4(t, v4_entries[k]);
+  for (uint16_t k = 0; k < v4_count; ++k) {
+    const uint32_t entry = v4_entries[k];
+    routes[v4_packets[k]] =
+        t.route_or_default(entry & RTE_LPM_LOOKUP_SUCCESS, entry & 0x00ffffffu, 4);
+  }
   RecentHops recent;
   for (uint16_t i = 0; i < b.count; ++i) {
     PacketContext& c = b.ctx[i];
