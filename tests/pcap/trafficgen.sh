@@ -25,6 +25,8 @@ problems = []
 if r["sent"] == 0: problems.append("nothing sent")
 if r["received"] != r["sent"]: problems.append("sent %d, received %d" % (r["sent"], r["received"]))
 if r["reordered"]: problems.append("%d reordered" % r["reordered"])
+if not 0 < r["in_flight_max"] <= r["sent"]:
+    problems.append("in_flight_max %d out of 1..%d" % (r["in_flight_max"], r["sent"]))
 if stamped_required and not (0 < r["latency_ns"]["p50"] <= r["latency_ns"]["p99"] <= r["latency_ns"]["max"]):
     problems.append("latency percentiles out of order: %s" % r["latency_ns"])
 if problems: sys.exit("trafficgen: " + "; ".join(problems))

@@ -35,7 +35,8 @@ void json_trial(const char* name, const TrialResult& t, double avg_frame, double
       "  \"%s\": {\"offered_pps\": %.0f, \"mpps\": %.6f, \"gbps\": %.6f, "
       "\"http_payload_gbps\": %.6f, \"sent\": %llu, "
       "\"received\": %llu, \"lost\": %llu, \"loss_ratio\": %.8f, \"reordered\": %llu, "
-      "\"tx_refused\": %llu, \"unsent\": %llu, \"late\": %llu, \"elapsed_s\": %.6f, "
+      "\"tx_refused\": %llu, \"unsent\": %llu, \"late\": %llu, \"in_flight_max\": %llu, "
+      "\"elapsed_s\": %.6f, "
       "\"latency_ns\": {\"min\": "
       "%.0f, "
       "\"avg\": %.0f, \"p50\": %.0f, \"p99\": %.0f, \"p99_9\": %.0f, \"max\": %.0f}}%s\n",
@@ -44,8 +45,9 @@ void json_trial(const char* name, const TrialResult& t, double avg_frame, double
       static_cast<unsigned long long>(t.lost()), t.loss_ratio(),
       static_cast<unsigned long long>(t.reordered), static_cast<unsigned long long>(t.tx_refused),
       static_cast<unsigned long long>(t.unsent), static_cast<unsigned long long>(t.late),
-      t.elapsed_s, t.latency_min_ns, t.latency_avg_ns, t.latency_p50_ns, t.latency_p99_ns,
-      t.latency_p999_ns, t.latency_max_ns, last ? "" : ",");
+      static_cast<unsigned long long>(t.in_flight_max), t.elapsed_s, t.latency_min_ns,
+      t.latency_avg_ns, t.latency_p50_ns, t.latency_p99_ns, t.latency_p999_ns, t.latency_max_ns,
+      last ? "" : ",");
 }
 
 }  // namespace
@@ -87,16 +89,19 @@ bool write_json(const RunReport& r, const std::string& path) {
     std::fputs("  \"trials\": [\n", f);
     for (size_t i = 0; i < r.search.trials.size(); ++i) {
       const TrialResult& t = r.search.trials[i];
-      std::fprintf(f,
-                   "    {\"offered_pps\": %.0f, \"tx_pps\": %.0f, \"sent\": %llu, "
-                   "\"received\": %llu, \"unsent\": %llu, \"loss_ratio\": %.8f, "
-                   "\"latency_ns\": {\"min\": %.0f, "
-                   "\"p50\": %.0f, \"p99\": %.0f, \"max\": %.0f}}%s\n",
-                   t.offered_pps, t.tx_pps(), static_cast<unsigned long long>(t.sent),
-                   static_cast<unsigned long long>(t.received),
-                   static_cast<unsigned long long>(t.unsent), t.loss_ratio(), t.latency_min_ns,
-                   t.latency_p50_ns, t.latency_p99_ns, t.latency_max_ns,
-                   i + 1 == r.search.trials.size() ? "" : ",");
+      std::fprintf(
+          f,
+          "    {\"offered_pps\": %.0f, \"tx_pps\": %.0f, \"sent\": %llu, "
+          "\"received\": %llu, \"unsent\": %llu, \"loss_ratio\": %.8f, "
+          "\"tx_refused\": %llu, \"late\": %llu, \"in_flight_max\": %llu, "
+          "\"latency_ns\": {\"min\": %.0f, "
+          "\"p50\": %.0f, \"p99\": %.0f, \"max\": %.0f}}%s\n",
+          t.offered_pps, t.tx_pps(), static_cast<unsigned long long>(t.sent),
+          static_cast<unsigned long long>(t.received), static_cast<unsigned long long>(t.unsent),
+          t.loss_ratio(), static_cast<unsigned long long>(t.tx_refused),
+          static_cast<unsigned long long>(t.late), static_cast<unsigned long long>(t.in_flight_max),
+          t.latency_min_ns, t.latency_p50_ns, t.latency_p99_ns, t.latency_max_ns,
+          i + 1 == r.search.trials.size() ? "" : ",");
     }
     std::fputs("  ]\n", f);
   }

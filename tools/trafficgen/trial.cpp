@@ -223,6 +223,9 @@ TrialResult run_trial(const Templates& t, rte_mempool* pool, const TrialConfig& 
         }
       }
     }
+    // Before the poll: the high-water mark of what the links and the DUT hold (frames lost
+    // on the way stay counted, so it is the peak plus the loss so far).
+    r.in_flight_max = std::max(r.in_flight_max, r.sent - std::min(r.sent, r.received));
     rx.poll(cfg.rx_port);
   }
   if (paced) r.unsent = schedule - std::min(schedule, r.sent);

@@ -32,15 +32,16 @@ struct TrialConfig {
 };
 
 struct TrialResult {
-  double offered_pps = 0;   // the rate asked for (0: unthrottled)
-  double elapsed_s = 0;     // transmit time actually spent
-  uint64_t sent = 0;        // accepted by the TX queue
-  uint64_t tx_refused = 0;  // times the TX queue was full for a frame (offered again next)
-  uint64_t unsent = 0;      // paced: frames of the schedule the TX queue never took
-  uint64_t received = 0;    // frames received on the RX port, less `late` ones
-  uint64_t late = 0;        // stamped by an earlier trial: arrived after its drain time
-  uint64_t stamped = 0;     // received frames that carried this run's stamp
-  uint64_t reordered = 0;   // stamped frames whose sequence was below one seen before
+  double offered_pps = 0;      // the rate asked for (0: unthrottled)
+  double elapsed_s = 0;        // transmit time actually spent
+  uint64_t sent = 0;           // accepted by the TX queue
+  uint64_t tx_refused = 0;     // times the TX queue was full for a frame (offered again next)
+  uint64_t unsent = 0;         // paced: frames of the schedule the TX queue never took
+  uint64_t received = 0;       // frames received on the RX port, less `late` ones
+  uint64_t late = 0;           // stamped by an earlier trial: arrived after its drain time
+  uint64_t stamped = 0;        // received frames that carried this run's stamp
+  uint64_t reordered = 0;      // stamped frames whose sequence was below one seen before
+  uint64_t in_flight_max = 0;  // most frames sent and not yet received at once (lost: too)
   uint64_t bytes_sent = 0;
   // Latency of stamped frames (TX burst build -> RX burst), nanoseconds.
   double latency_min_ns = 0, latency_avg_ns = 0, latency_max_ns = 0;
