@@ -54,14 +54,25 @@ dut=""
 trap '[ -n "$dut" ] && kill -TERM "$dut" 2>/dev/null; wait 2>/dev/null; rm -rf "$sock"' EXIT
 eal=(--no-huge -m 1024 --no-pci --single-file-segments --log-level='*:warning')
 
-# The memif client sets the rings' size: 4096 slots (rsize=12, log2) rather than 1024, so a
-# stall of either process of up to about a millisecond at a few Mpps is absorbed by the ring
-# (as by a NIC's descriptor ring) rather than turned into loss on the way back.
-ring=rsize=12
+# The memif client (gauntlet, testpmd) sets the rings' size, per link. The inside link, on
+# which frames come back to the generator, gets 4096 slots (rsize=12, log2) rather than
+# 1024, so that a stall of the generator of up to about a millisecond at a few Mpps is held
+# by the ring (as by a NIC's descriptor ring) rather than lost on the way back; the outside
+# link gets half that (rsize=11). A ring the generator sends into is flow-controlled (a
+# frame it refuses is offered again, never lost), so the frames in flight are at most the
+# outside ring's plus a burst or two: twice as many slots on the way back, and the return
+# ring can never be where a frame is lost, whatever the DUT's speed. With equal rings it
+# was: a DUT that stalls leaves the outside ring full, and a DUT faster than the generator's
+# receive loop (testpmd io) then moves those frames onto the inside ring faster than they
+# are read, while the generator, behind its schedule, refills the outside ring as fast as it
+# reads; the inside ring fills and the DUT's next burst is dropped there
+# (README.md, "Line-rate benchmarking").
+ring=rsize=11
+return_ring=rsize=12
 # gauntlet's config: the shipped one on memif links, plus a UDP service with one backend
 # (the shipped services are TCP, and a TCP flow needs its handshake first).
 sed -e "s|device: net_af_packet0,iface=gl-out|device: \"net_memif0,role=client,socket=$sock/outside.sock,$ring\"|" \
-    -e "s|device: net_af_packet1,iface=gl-in|device: \"net_memif1,role=client,socket=$sock/inside.sock,$ring\"|" \
+    -e "s|device: net_af_packet1,iface=gl-in|device: \"net_memif1,role=client,socket=$sock/inside.sock,$return_ring\"|" \
     -e "s|rules: \\[waf/|rules: [$root/rules/waf/|" \
     -e "/id: dns-to-pods,/a\\    - { id: bench-dns-vip, action: allow, proto: udp, dst: 198.51.100.20/32, dst_port: 53 }" \
     -e "/^services:/a\\  - { name: bench-dns, vip: 198.51.100.20, ports: [53], protocol: udp, backends: [{ address: 10.0.0.10, port: 53 }] }" \
@@ -103,7 +114,7 @@ search() {
     mkfifo "$sock/$name.stdin"
     "$testpmd" -l 0,1 --main-lcore 0 "${eal[@]}" --no-telemetry --file-prefix "tp-$name-$$" \
       --vdev "net_memif0,role=client,socket=$sock/outside.sock,$ring" \
-      --vdev "net_memif1,role=client,socket=$sock/inside.sock,$ring" \
+      --vdev "net_memif1,role=client,socket=$sock/inside.sock,$return_ring" \
       -- --forward-mode=io --nb-cores=1 --total-num-mbufs=16384 --no-lsc-interrupt \
       <"$sock/$name.stdin" >"$out/$name-testpmd.txt" 2>&1 &
     exec 3>"$sock/$name.stdin"
@@ -161,7 +172,7 @@ wants vip && search vip dut --sizes "$sizes" --dst-ip 198.51.100.20 --dst-port 5
 wants waf && search waf dut-waf --http
 
 /usr/bin/python3 - "$out" "$sizes" "$flows" "$trial" <<'PY'
-import json, os, sys
+import json, os, re, sys
 out, sizes, flows, trial = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
 def load(name):
     p = os.path.join(out, name + ".json")
@@ -195,6 +206,11 @@ for name in ("loopback", "pod", "vip", "waf"):
         s["layers_seen"] = {f[0] + " " + f[1]: int(f[2]) for f in
                             (l.split() for l in open(log) if l.startswith(("ingress ", "egress ")))
                             if len(f) > 2 and f[2].isdigit() and int(f[2]) > 0}
+    # testpmd's own count of what it could not pass on (its forward statistics at exit).
+    log = os.path.join(out, name + "-testpmd.txt")
+    if os.path.exists(log):
+        acc = open(log).read().split("Accumulated forward statistics")[-1]
+        s["dut_dropped"] = {k: int(v) for k, v in re.findall(r"(RX-dropped|TX-dropped): +(\d+)", acc)[:2]}
     if name == "waf":
         s["ndr_http_gbps"] = ndr["http_payload_gbps"] if ndr["offered_pps"] else 0
     if name != "loopback" and loop_ndr:
@@ -226,6 +242,8 @@ for name, s in rows:
         line += "  HTTP %.3f Gbit/s" % s["ndr_http_gbps"]
     if "ndr_ratio_to_loopback" in s:
         line += "  NDR = %.2f x loopback" % s["ndr_ratio_to_loopback"]
+    if "dut_dropped" in s:
+        line += "  testpmd dropped %s" % ", ".join("%d %s" % (v, k[:2]) for k, v in s["dut_dropped"].items())
     if "max_ratio_to_floor" in s:
         line += "  (unthrottled %.2f x floor, NDR %.2f x floor)" % (s["max_ratio_to_floor"], s["ndr_ratio_to_floor"])
     print(line + "   [%s]" % s["what"])
