@@ -60,12 +60,12 @@ eal=(--no-huge -m 1024 --no-pci --single-file-segments --log-level='*:warning')
 # by the ring (as by a NIC's descriptor ring) rather than lost on the way back; the outside
 # link gets half that (rsize=11). A ring the generator sends into is flow-controlled (a
 # frame it refuses is offered again, never lost), so the frames in flight are at most the
-# outside ring's plus a burst or two: twice as many slots on the way back, and the return
-# ring can never be where a frame is lost, whatever the DUT's speed. With equal rings it
-# was: a DUT that stalls leaves the outside ring full, and a DUT faster than the generator's
-# receive loop (testpmd io) then moves those frames onto the inside ring faster than they
-# are read, while the generator, behind its schedule, refills the outside ring as fast as it
-# reads; the inside ring fills and the DUT's next burst is dropped there
+# outside ring's plus a burst or two (and what the DUT holds itself): with twice as many
+# slots on the way back the return ring does not overflow, whatever the DUT's speed. With
+# equal rings it did: a DUT that stalls leaves the outside ring full, and a DUT faster than
+# the generator's receive loop (testpmd io) then moves those frames onto the inside ring
+# faster than they are read, while the generator, behind its schedule, refills the outside
+# ring as fast as it reads; the inside ring fills and the DUT's next burst is dropped there
 # (README.md, "Line-rate benchmarking").
 ring=rsize=11
 return_ring=rsize=12
