@@ -208,9 +208,10 @@ for name in ("loopback", "pod", "vip", "waf"):
                             if len(f) > 2 and f[2].isdigit() and int(f[2]) > 0}
     # testpmd's own count of what it could not pass on (its forward statistics at exit).
     log = os.path.join(out, name + "-testpmd.txt")
-    if os.path.exists(log):
-        acc = open(log).read().split("Accumulated forward statistics")[-1]
-        s["dut_dropped"] = {k: int(v) for k, v in re.findall(r"(RX-dropped|TX-dropped): +(\d+)", acc)[:2]}
+    acc = open(log).read().partition("Accumulated forward statistics")[2] if os.path.exists(log) else ""
+    drops = re.findall(r"(RX-dropped|TX-dropped): +(\d+)", acc)[:2]
+    if drops:
+        s["dut_dropped"] = {k: int(v) for k, v in drops}
     if name == "waf":
         s["ndr_http_gbps"] = ndr["http_payload_gbps"] if ndr["offered_pps"] else 0
     if name != "loopback" and loop_ndr:
