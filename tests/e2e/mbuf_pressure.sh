@@ -20,7 +20,14 @@ sent=320
 } >"$config"
 grep -q '^mbufs: 255$' "$config" || fail "could not set mbufs in $config"
 
-scrape() { ip netns exec "$GL_NS_GAUNTLET" curl -sS --max-time 5 "$metrics_url"; }
+# A busy machine may starve one scrape: three tries before it counts as no answer.
+scrape() {
+  local try
+  for try in 1 2 3; do
+    ip netns exec "$GL_NS_GAUNTLET" curl -sS --max-time 10 "$metrics_url" && return 0
+  done
+  return 1
+}
 # One sample's value (0 when absent). Args: METRICS_FILE NAME_WITH_LABELS.
 value() { awk -v m="$2" '$1 == m { v = $2 } END { print v + 0 }' "$1"; }
 rss_kb() { awk '$1 == "VmHWM:" { print $2 }' "/proc/$gauntlet_pid/status"; }
@@ -28,7 +35,7 @@ rx_inside='gauntlet_port_packets_total{port="inside",direction="rx"}'
 nombuf_inside='gauntlet_port_rx_nombuf_total{port="inside"}'
 timeout_reason='gauntlet_reason_packets_total{direction="egress",layer="conntrack",reason="conntrack:fragment-hold-timeout"}'
 
-gauntlet_start "$config" 60
+gauntlet_start "$config" 110  # --duration: a bound, not the test's length
 warm_up
 scrape >"$GL_DIR/idle.txt" || fail "no /metrics answer before the pressure"
 pool=$(value "$GL_DIR/idle.txt" gauntlet_mbufs)
