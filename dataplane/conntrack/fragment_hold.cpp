@@ -141,4 +141,10 @@ void expire_held_fragments(Worker& w) noexcept {
   if (w.held_fragments.due(w.clock_ns)) resume_held_fragments(w);
 }
 
+void expire_held_fragments_at(Worker& w, uint64_t now_ns) noexcept {
+  if (!w.held_fragments.due(now_ns)) return;
+  w.clock_ns = std::max(w.clock_ns, now_ns);
+  resume_held_fragments(w);
+}
+
 }  // namespace gauntlet

@@ -105,5 +105,8 @@ void resume_held_fragments(Worker& w) noexcept;
 // Replay --settle: the clock ran on to w.clock_ns; datagrams past their limit come back timed
 // out and are dropped.
 void expire_held_fragments(Worker& w) noexcept;
+// Live, between bursts: the dataplane clock moves on to now_ns, and datagrams past their
+// time are dropped although no packet came (staged to be sent, freed or counted as above).
+void expire_held_fragments_at(Worker& w, uint64_t now_ns) noexcept;
 
 }  // namespace gauntlet

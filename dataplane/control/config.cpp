@@ -207,7 +207,7 @@ void load_root(Loader& in, const YAML::Node& root, Config& cfg) {
             in.number<uint32_t>(root["neighbour_capacity"], "neighbour_capacity", 16, 1u << 20))
       cfg.neighbour_capacity = *n;
   if (root["mbufs"])
-    if (auto n = in.number<uint32_t>(root["mbufs"], "mbufs", 1023, 1u << 22)) cfg.mbufs = *n;
+    if (auto n = in.number<uint32_t>(root["mbufs"], "mbufs", 255, 1u << 22)) cfg.mbufs = *n;
   if (const auto& ports = root["ports"]) {
     if (in.check_map(ports, "ports", {"outside", "inside", "poll", "idle_sleep_us"})) {
       for (const auto& kv : ports)

@@ -6,6 +6,8 @@
 #include <thread>
 
 #include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mempool.h>
 
 #include "dataplane/control/admin_health.h"
 #include "dataplane/control/readiness.h"
@@ -81,6 +83,38 @@ void admin_request(const Operations& ops, const httplib::Request& req, httplib::
                   R"("generation":{},"maglev_hash":"{}"}})",
                   label(service), label(backend), word, applied, now->generation, hash_hex(hash)),
       "application/json");
+}
+
+// The packet pool and what ran short of it: live runs only (ops.dataplane names the pool).
+void pool_metrics(std::string& s, const Operations& ops) {
+  const DataplaneStatus* d = ops.dataplane;
+  if (!d || !d->pool) return;
+  auto out = std::back_inserter(s);
+  family(s, "gauntlet_mbufs", "gauge", "Packet buffers in the pool (the config's mbufs).");
+  fmt::format_to(out, "gauntlet_mbufs {}\n", d->pool->size);
+  family(s, "gauntlet_mbufs_in_use", "gauge",
+         "Packet buffers taken from the pool (held fragments, packets in flight).");
+  fmt::format_to(out, "gauntlet_mbufs_in_use {}\n", rte_mempool_in_use_count(d->pool));
+  family(s, "gauntlet_port_rx_nombuf_total", "counter",
+         "Frames a port could not receive because the pool was empty (rte_eth_stats).");
+  for (uint8_t p = 0; p < kPortCount; ++p) {
+    rte_eth_stats st{};
+    if (rte_eth_stats_get(d->port_ids[p], &st) != 0) continue;
+    fmt::format_to(out, "gauntlet_port_rx_nombuf_total{{port=\"{}\"}} {}\n", port_role_name(p),
+                   st.rx_nombuf);
+  }
+  uint64_t alloc_failed = 0, held = 0;
+  for (const Worker* w : ops.workers) {
+    alloc_failed += w->counters.mbuf_alloc_failed.get();
+    held += w->counters.fragments_held.get();
+  }
+  family(s, "gauntlet_alloc_failures_total", "counter",
+         "Packets a worker meant to originate but could not allocate, by reason.");
+  fmt::format_to(out, "gauntlet_alloc_failures_total{{reason=\"{}\"}} {}\n", kMbufExhausted,
+                 alloc_failed);
+  family(s, "gauntlet_fragments_held", "gauge",
+         "Fragments (and their mbufs) held for their first fragment, all workers.");
+  fmt::format_to(out, "gauntlet_fragments_held {}\n", held);
 }
 
 }  // namespace
@@ -217,6 +251,7 @@ std::string metrics_text(const Operations& ops) {
   family(s, "gauntlet_flow_query_complete", "gauge",
          "1 when every worker answered this scrape's flow count in time.");
   fmt::format_to(out, "gauntlet_flow_query_complete {}\n", flows.complete ? 1 : 0);
+  pool_metrics(s, ops);
   s += readiness_metrics(ops, rte_rdtsc());
   return s;
 }

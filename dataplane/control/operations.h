@@ -13,6 +13,8 @@
 #include "dataplane/control/flow_query.h"
 #include "dataplane/control/reload.h"
 
+struct rte_mempool;
+
 namespace gauntlet {
 
 class AdminHealth;
@@ -24,6 +26,9 @@ struct DataplaneStatus {
   std::atomic<bool> started{false};  // workers launched and not yet told to stop
   std::atomic<bool> link_up[kPortCount] = {};
   uint64_t tsc_hz = 0;  // workers stamp WorkerCounters::heartbeat_tsc in TSC cycles
+  // The packet pool and the ports, for the pool's occupancy and the ports' rx_nombuf.
+  const rte_mempool* pool = nullptr;
+  uint16_t port_ids[kPortCount] = {};
 };
 
 struct Operations {

@@ -67,8 +67,10 @@ struct WorkerCounters {
   // the packet pool was empty (kMbufExhausted).
   Counter mbuf_alloc_failed;
   // Occupancy gauges the live poll loop refreshes, so other threads never read the worker's
-  // own tables: flows in its conntrack shard, SNAT ports held per protocol.
+  // own tables: flows in its conntrack shard, SNAT ports held per protocol, fragments (and
+  // their mbufs) held for their first fragment.
   Counter flows_in_use;
+  Counter fragments_held;
   Counter heartbeat_tsc;  // the live poll loop's TSC when it last refreshed the gauges
   Counter nat_ports_in_use[kNatProtocols];
   StageCounters stages[kMaxTimedStages];  // only while Worker::stage_cycles is on

@@ -126,6 +126,8 @@ int run_live(const Config& cfg, const LiveOptions& options) {
   shared.stops = &stops;
   DataplaneStatus status;
   status.tsc_hz = shared.tsc_hz;
+  status.pool = pool;
+  for (uint8_t p = 0; p < kPortCount; ++p) status.port_ids[p] = shared.port_ids[p];
   shared.status = &status;
   Operations ops{all,           &generations, &reloader, &events, &flow_queries,
                  realtime_ns(), &stops,       &status,   &admin};

@@ -7,6 +7,7 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+#include "dataplane/conntrack/fragment_hold.h"
 #include "dataplane/control/control_loop.h"
 #include "dataplane/control/drop_capture.h"
 #include "dataplane/control/report.h"
@@ -102,9 +103,13 @@ int live_worker_loop(void* arg) {
       rte_delay_us_sleep(a.poll.idle_sleep_us);
     }
     if (++loops % 256 == 0) {
+      // Held fragments time out on the clock, not only when a burst comes: with the pool
+      // drained by them, the port has no mbuf to receive into, and no burst would come.
+      expire_held_fragments_at(w, now);
       // Occupancy for readers on other threads (telemetry, metrics), who never read the
       // worker's own tables.
       w.counters.flows_in_use.set(w.flows.size());
+      w.counters.fragments_held.set(w.held_fragments.held());
       w.counters.heartbeat_tsc.set(rte_rdtsc());  // readiness: this worker polls
       for (size_t p = 0; p < kNatProtocols; ++p)
         w.counters.nat_ports_in_use[p].set(w.nat.ports_in_use(static_cast<NatProtocol>(p)));

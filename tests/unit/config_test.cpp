@@ -278,11 +278,11 @@ TEST_F(ConfigTest, NumbersAtTheEdgesOfTheirRangesAreAccepted) {
   const Config low = load_ok(
       "workers: 1\n"
       "neighbour_capacity: 16\n"
-      "mbufs: 1023\n" +
+      "mbufs: 255\n" +
       std::string(kPorts));
   EXPECT_EQ(low.workers, 1u);
   EXPECT_EQ(low.neighbour_capacity, 16u);
-  EXPECT_EQ(low.mbufs, 1023u);
+  EXPECT_EQ(low.mbufs, 255u);
 }
 
 TEST_F(ConfigTest, RoutesAndNeighboursKeepTheirSourcePosition) {
@@ -633,6 +633,16 @@ TEST_F(ConfigTest, WorkersOutOfRangeOrNotANumberIsReported) {
               ElementsAre(at(1, 10, "workers must be a single value")));
 }
 
+TEST_F(ConfigTest, APoolSmallerThan255MbufsOrLargerThan4MIsRefused) {
+  EXPECT_THAT(load_errors("mbufs: 254\n" + std::string(kPorts)),
+              ElementsAre(at(1, 8, "mbufs must be a whole number from 255 to 4194304, not '254'")));
+  EXPECT_THAT(
+      load_errors(std::string(kPorts) + "mbufs: 4194305\n"),
+      ElementsAre(at(4, 8, "mbufs must be a whole number from 255 to 4194304, not '4194305'")));
+  EXPECT_THAT(load_errors("mbufs: -1\n" + std::string(kPorts)),
+              ElementsAre(at(1, 8, "mbufs must be a whole number from 255 to 4194304, not '-1'")));
+}
+
 TEST_F(ConfigTest, OtherNumbersOutOfRangeAreReported) {
   EXPECT_THAT(
       load_errors("neighbour_capacity: 15\n"
@@ -642,7 +652,7 @@ TEST_F(ConfigTest, OtherNumbersOutOfRangeAreReported) {
                   "  inside: { rx_descriptors: 65536 }\n"),
       ElementsAre(
           at(1, 21, "neighbour_capacity must be a whole number from 16 to 1048576, not '15'"),
-          at(2, 8, "mbufs must be a whole number from 1023 to 4194304, not 'lots'"),
+          at(2, 8, "mbufs must be a whole number from 255 to 4194304, not 'lots'"),
           at(4, 30, "rx_descriptors must be a whole number from 64 to 16384, not '63'"),
           at(4, 50, "tx_descriptors must be a whole number from 64 to 16384, not '16385'"),
           at(5, 29, "rx_descriptors must be a whole number from 64 to 16384, not '65536'")));
