@@ -65,16 +65,21 @@ limit=(-max_total_time="$seconds")
 
 # One harness: its persisted corpus first (libFuzzer adds new inputs to the first folder),
 # the build's seeds second. The control core's line per compiled rule list is dropped.
+# Scratch files (TMPDIR: the config and rule files written per input) go to memory
+# (/dev/shm) where there is one: on a disk each input costs a file system round trip.
+scratch_root=$corpus_root
+[ -d /dev/shm ] && [ -w /dev/shm ] && scratch_root=/dev/shm
 fuzz_one() {
-  local h=$1 dir=$corpus_root/$1 log=$corpus_root/logs/$1.log
-  mkdir -p "$dir" "$corpus_root/tmp-$h"
+  local h=$1 dir=$corpus_root/$1 log=$corpus_root/logs/$1.log scratch
+  mkdir -p "$dir"
+  scratch=$(mktemp -d "$scratch_root/gauntlet-fuzz-$h.XXXXXX")
   echo "fuzz_long: $h: ${runs:+$runs runs}${runs:-${seconds}s}, corpus $dir ($(find "$dir" -type f | wc -l) inputs)"
-  TMPDIR=$corpus_root/tmp-$h "$build/tests/fuzz/${h}_fuzz" "${limit[@]}" -rss_limit_mb=2048 \
+  TMPDIR=$scratch "$build/tests/fuzz/${h}_fuzz" "${limit[@]}" -rss_limit_mb=2048 \
     -timeout=30 -print_final_stats=1 -artifact_prefix="$corpus_root/artifacts/${h}_fuzz-" \
     "$dir" "$build/tests/fuzz/seeds/${seed_of[$h]}" 2>&1 |
     sed -u '/^gauntlet: [a-z]*: [0-9]* rules compiled in /d' >"$log"
   echo "${PIPESTATUS[0]}" >"$corpus_root/logs/$h.rc"
-  rm -rf "$corpus_root/tmp-$h"
+  rm -rf "$scratch"
 }
 
 started=$(date +%s)

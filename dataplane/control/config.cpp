@@ -238,7 +238,7 @@ void load_root(Loader& in, const YAML::Node& root, Config& cfg) {
   if (root["allowlist"]) load_acl_list(in, root["allowlist"], "allowlist", cfg.allowlist, cfg);
   if (root["conntrack"]) load_conntrack(in, root["conntrack"], cfg);
   if (root["snat"]) load_snat(in, root["snat"], cfg);
-  if (root["services"]) load_services(in, root["services"], cfg);
+  if (root["services"]) load_services(in, root["services"], cfg, static_cast<bool>(root["waf"]));
   load_operations(in, root, cfg);
   if (root["waf"]) load_waf(in, root["waf"], cfg);
   if (root["proxy"]) load_proxy(in, root["proxy"], cfg);

@@ -24,8 +24,9 @@ void load_acl_list(Loader& in, const YAML::Node& node, const char* section, AclL
 // conntrack: and snat: sections (stateful_config.cpp).
 void load_conntrack(Loader& in, const YAML::Node& node, Config& cfg);
 void load_snat(Loader& in, const YAML::Node& node, Config& cfg);
-// services: section (services_config.cpp).
-void load_services(Loader& in, const YAML::Node& node, Config& cfg);
+// services: section (services_config.cpp). `config_has_waf`: the document has a top-level
+// waf: section, which services with WAF on need.
+void load_services(Loader& in, const YAML::Node& node, Config& cfg, bool config_has_waf);
 // metrics: and events: sections (ops_config.cpp).
 void load_operations(Loader& in, const YAML::Node& root, Config& cfg);
 // After the whole config is read: duplicate ids across lists, shadowed/overlapping rules.

@@ -85,23 +85,14 @@ bool load_service_waf(Loader& in, const YAML::Node& node, ServiceWafConfig& waf)
   return ok;
 }
 
-void check_service_waf(Loader& in, const std::vector<ServiceConfig>& services) {
-  bool any = false;
-  for (const ServiceConfig& svc : services) {
-    if (!svc.waf.enabled) continue;
-    any = true;
-    if (svc.proto != 6)
+void check_service_waf(Loader& in, const std::vector<ServiceConfig>& services,
+                       bool config_has_waf) {
+  for (const ServiceConfig& svc : services)
+    if (svc.waf.enabled && svc.proto != 6)
       in.errors().push_back(
           {svc.waf.mark.file, svc.waf.mark.line, svc.waf.mark.column,
            fmt::format("service '{}' is udp: waf inspects tcp services only", svc.name)});
-  }
-  if (!any) return;
-  bool root_has_waf = true;  // the file parsed once already; a second failure is not news
-  try {
-    root_has_waf = static_cast<bool>(YAML::LoadFile(in.file())["waf"]);
-  } catch (const YAML::Exception&) {
-  }
-  if (root_has_waf) return;
+  if (config_has_waf) return;
   for (const ServiceConfig& svc : services)
     if (svc.waf.enabled)
       in.errors().push_back(

@@ -16,7 +16,7 @@ bool load_service_waf(Loader& in, const YAML::Node& node, ServiceWafConfig& waf)
 
 // After the services are read: WAF inspects TCP only, and a service with WAF needs the
 // top-level waf: section (its rules). That section may come after services: in the file (and
-// is read after them), so the file's top-level keys are looked at here.
-void check_service_waf(Loader& in, const std::vector<ServiceConfig>& services);
+// is read after them), so the caller says whether the document has one (`config_has_waf`).
+void check_service_waf(Loader& in, const std::vector<ServiceConfig>& services, bool config_has_waf);
 
 }  // namespace gauntlet

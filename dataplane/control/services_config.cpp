@@ -346,14 +346,14 @@ void check_probe_ports(Loader& in, Config& cfg) {
 
 }  // namespace
 
-void load_services(Loader& in, const YAML::Node& node, Config& cfg) {
+void load_services(Loader& in, const YAML::Node& node, Config& cfg, bool config_has_waf) {
   if (!node.IsSequence()) {
     in.error(node, "services must be a list");
     return;
   }
   for (const auto& s : node) load_service(in, s, cfg);
   check_probe_ports(in, cfg);
-  check_service_waf(in, cfg.services);
+  check_service_waf(in, cfg.services, config_has_waf);
   check_proxy_routes(in, cfg);
   // A VIP:port:protocol belongs to one service.
   std::set<std::tuple<std::array<uint8_t, 16>, uint16_t, uint8_t>> taken;

@@ -2,9 +2,11 @@
 // control bytes, then the client's stream. The control bytes choose the limits (default or
 // tiny, to reach every limit) and a segmentation: one byte at a time, fixed-size segments, or
 // pseudo-random sizes with empty segments mixed in. Each segment is fed from its own
-// exact-size buffer, so a read past a segment is a heap-buffer-overflow. The parser promises
+// exact-size slot (SegmentSlots), so a read past a segment, or of one already fed, is an
+// AddressSanitizer report. The parser promises
 // the same events and body bytes for every split: the events of the segmented feed are
 // compared with those of the whole stream fed at once, and any difference aborts.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -99,15 +101,44 @@ std::vector<size_t> segmentation(uint8_t mode, uint8_t arg, size_t len) {
   return sizes;
 }
 
-std::vector<std::string> run(const gauntlet::HttpLimits& limits, const uint8_t* data,
+// Tiny limits, so that short inputs reach every limit.
+gauntlet::HttpLimits tiny_limits() {
+  gauntlet::HttpLimits limits;
+  limits.max_request_line = 64;
+  limits.max_header_line = 48;
+  limits.max_header_bytes = 160;
+  limits.max_headers = 4;
+  limits.max_chunk_extension = 8;
+  limits.max_chunk_size = 4096;
+  return limits;
+}
+
+// Storage for one parser with `limits`, allocated once per limit set (each is exact-size, so a
+// read past it is still a heap-buffer-overflow) and cleared before every parse, so that each
+// parser starts on storage as fresh as a new HttpParserStorage's.
+gauntlet::HttpParserStorage& storage_for(const gauntlet::HttpLimits& limits, bool tiny) {
+  static gauntlet::HttpParserStorage normal{gauntlet::HttpLimits{}};
+  static gauntlet::HttpParserStorage small{tiny_limits()};
+  gauntlet::HttpParserStorage& s = tiny ? small : normal;
+  check(s.head.size() == size_t{limits.max_request_line} + limits.max_header_bytes &&
+            s.fields.size() == limits.max_headers,
+        "reused parser storage does not match the limits");
+  std::fill(s.head.begin(), s.head.end(), '\0');
+  std::fill(s.fields.begin(), s.fields.end(), gauntlet::HttpHeader{});
+  return s;
+}
+
+std::vector<std::string> run(const gauntlet::HttpLimits& limits, bool tiny, const uint8_t* data,
                              const std::vector<size_t>& sizes) {
-  gauntlet::HttpParserStorage storage(limits);
+  gauntlet::HttpParserStorage& storage = storage_for(limits, tiny);
   gauntlet::HttpRequestParser parser(limits, storage.head, storage.fields);
   EventLog log;
+  gauntlet::fuzz::SegmentSlots slots(sizes);
   size_t at = 0;
   for (size_t n : sizes) {
-    const auto segment = gauntlet::fuzz::exact_copy(data + at, n);
-    parser.feed(segment.get(), n, [&](const HttpRequest& r, const HttpEvent& e) { log.add(r, e); });
+    const uint8_t* segment = slots.open(data + at, n);
+    parser.feed(segment, n, [&](const HttpRequest& r, const HttpEvent& e) { log.add(r, e); });
+    slots.close();
     check(parser.buffered_bytes() <=
               size_t{parser.limits().max_request_line} + parser.limits().max_header_bytes,
           "head storage use past the limits");
@@ -123,17 +154,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t mode = data[0], arg = data[1];
   data += 2;
   size -= 2;
-  gauntlet::HttpLimits limits;
-  if (mode & 4) {  // tiny limits, so that short inputs reach every limit
-    limits.max_request_line = 64;
-    limits.max_header_line = 48;
-    limits.max_header_bytes = 160;
-    limits.max_headers = 4;
-    limits.max_chunk_extension = 8;
-    limits.max_chunk_size = 4096;
-  }
-  const auto split = run(limits, data, segmentation(mode, arg, size));
-  const auto whole = run(limits, data, {size});
+  const bool tiny = (mode & 4) != 0;
+  const gauntlet::HttpLimits limits = tiny ? tiny_limits() : gauntlet::HttpLimits{};
+  const auto split = run(limits, tiny, data, segmentation(mode, arg, size));
+  const auto whole = run(limits, tiny, data, {size});
   check(split == whole, "segmented feed and whole feed give different events");
   return 0;
 }
