@@ -11,7 +11,8 @@
 #     --runs N      run each harness for N executions instead (no time limit)
 #     --parallel P  harnesses run at once (default 1; each is one process)
 #     --build DIR   the fuzz build (default build-fuzz, configured with
-#                   CXX=clang++ meson setup build-fuzz -Dfuzz=true; built here if needed)
+#                   CXX=clang++ meson setup build-fuzz -Dfuzz=true; built here if needed;
+#                   -Dfuzz_sanitizers=undefined leaves ASan out, for faster long runs)
 #     --corpus DIR  where corpora, logs and crash inputs live (default
 #                   $GAUNTLET_FUZZ_CORPUS or ~/.cache/gauntlet-fuzz)
 #     --no-build    run the harnesses as built (no ninja first)
@@ -33,7 +34,7 @@ while [ $# -gt 0 ]; do
     --build) build=$2; shift 2 ;;
     --corpus) corpus_root=$2; shift 2 ;;
     --no-build) no_build=1; shift ;;
-    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,23p' "$0"; exit 0 ;;
     -*) echo "fuzz_long: unknown option $1" >&2; exit 2 ;;
     *) harnesses+=("$1"); shift ;;
   esac
@@ -73,7 +74,9 @@ fuzz_one() {
   local h=$1 dir=$corpus_root/$1 log=$corpus_root/logs/$1.log scratch
   mkdir -p "$dir"
   scratch=$(mktemp -d "$scratch_root/gauntlet-fuzz-$h.XXXXXX")
-  echo "fuzz_long: $h: ${runs:+$runs runs}${runs:-${seconds}s}, corpus $dir ($(find "$dir" -type f | wc -l) inputs)"
+  local budget="${seconds} s"
+  [ -n "$runs" ] && budget="$runs runs"
+  echo "fuzz_long: $h: $budget, corpus $dir ($(find "$dir" -type f | wc -l) inputs)"
   TMPDIR=$scratch "$build/tests/fuzz/${h}_fuzz" "${limit[@]}" -rss_limit_mb=2048 \
     -timeout=30 -print_final_stats=1 -artifact_prefix="$corpus_root/artifacts/${h}_fuzz-" \
     "$dir" "$build/tests/fuzz/seeds/${seed_of[$h]}" 2>&1 |
