@@ -34,7 +34,7 @@ while [ $# -gt 0 ]; do
     --build) build=$2; shift 2 ;;
     --corpus) corpus_root=$2; shift 2 ;;
     --no-build) no_build=1; shift ;;
-    -h | --help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h | --help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     -*) echo "fuzz_long: unknown option $1" >&2; exit 2 ;;
     *) harnesses+=("$1"); shift ;;
   esac
