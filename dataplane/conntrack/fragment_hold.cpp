@@ -113,6 +113,25 @@ bool FragmentHold::take(rte_mbuf*& m, PacketContext& c, bool& timed_out) noexcep
   return true;
 }
 
+bool FragmentHold::take_held(const FragmentKey& k, rte_mbuf*& m, PacketContext& c) noexcept {
+  Datagram* d = datagrams_held_ != 0 ? find(k) : nullptr;
+  if (d == nullptr) return false;
+  const uint32_t i = d->head;
+  Entry& e = entries_[i];
+  m = e.mbuf;
+  c = e.ctx;
+  d->head = e.next;
+  if (--d->count == 0) {
+    d->head = d->tail = kNone;
+    --datagrams_held_;
+  }
+  e.mbuf = nullptr;
+  e.next = free_;
+  free_ = i;
+  --held_;
+  return true;
+}
+
 void resume_held_fragments(Worker& w) noexcept {
   FragmentHold& hold = w.held_fragments;
   hold.expire(w.clock_ns);

@@ -63,6 +63,17 @@ class FragmentHold {
   // context and whether it timed out. False when none is queued.
   bool take(rte_mbuf*& m, PacketContext& c, bool& timed_out) noexcept;
 
+  // Several workers (pipeline/handoff.h): the datagrams held here, not queued to come back,
+  // and their fragments taken out one at a time, oldest first, to move to another worker.
+  template <typename F>
+  void for_each_held(F&& f) const {
+    for (const Datagram& d : datagrams_)
+      if (d.count != 0) f(d.key);
+  }
+  // The oldest fragment still held for `k` (the caller owns the mbuf from now on); false
+  // when none is.
+  bool take_held(const FragmentKey& k, rte_mbuf*& m, PacketContext& c) noexcept;
+
   // Set while the fragments taken come back through the pipeline: they are not held again.
   bool returning = false;
 

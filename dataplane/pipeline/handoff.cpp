@@ -3,15 +3,18 @@
 
 #include <rte_mbuf.h>
 
+#include "dataplane/pipeline/stages.h"
 #include "dataplane/pipeline/steering.h"
 #include "dataplane/pipeline/worker.h"
 
 namespace gauntlet {
 
 HandoffMesh::HandoffMesh(uint32_t workers, uint32_t ring_size) : workers_(workers) {
-  for (uint32_t i = 0; i < workers * workers; ++i)
-    rings_.push_back(
-        i / workers == i % workers ? nullptr : std::make_unique<SpscRing<HandedPacket>>(ring_size));
+  for (uint32_t i = 0; i < workers * workers; ++i) {
+    const bool self = i / workers == i % workers;
+    rings_.push_back(self ? nullptr : std::make_unique<SpscRing<HandedPacket>>(ring_size));
+    moved_.push_back(self ? nullptr : std::make_unique<SpscRing<MovedFragment>>(kMovedRingSize));
+  }
   for (uint32_t w = 0; w < workers; ++w)
     fragments_.push_back(std::make_unique<FragmentTable>(kFragmentSlots));
 }
@@ -63,6 +66,49 @@ uint16_t collect_handed(Worker& w, Burst& b, HandoffMesh& mesh) noexcept {
   }
   w.counters.handoff_received.add(b.count);
   return b.count;
+}
+
+void move_held_fragments(Worker& w, HandoffMesh& mesh) noexcept {
+  FragmentHold& hold = w.held_fragments;
+  if (mesh.workers() <= 1 || hold.empty()) return;
+  FragmentTable& steered = mesh.fragments(w.id);
+  hold.for_each_held([&](const FragmentKey& k) {
+    const FragmentRecord* r = steered.find(k, w.clock_ns);
+    if (r == nullptr || r->flow_index == w.id || r->flow_index >= mesh.workers()) return;
+    SpscRing<MovedFragment>& ring = mesh.moved(w.id, r->flow_index);
+    MovedFragment f;
+    f.key = k;
+    while (!ring.full() && hold.take_held(k, f.mbuf, f.ctx)) ring.push(f);
+  });
+}
+
+void adopt_held_fragments(Worker& w, HandoffMesh& mesh) noexcept {
+  if (mesh.workers() <= 1) return;
+  FragmentHold& hold = w.held_fragments;
+  Burst refused;  // not a member of Worker: rare, and only between bursts
+  refused.count = 0;
+  MovedFragment f;
+  for (uint32_t from = 0; from < mesh.workers(); ++from) {
+    if (from == w.id) continue;
+    SpscRing<MovedFragment>& ring = mesh.moved(from, w.id);
+    while (refused.count < kBurstSize && ring.pop(f)) {
+      // Held from the time it arrived, so it times out as it would have where it was.
+      if (hold.hold(f.key, f.mbuf, f.ctx, f.ctx.time_ns)) {
+        if (w.flows.fragments().find(f.key, w.clock_ns)) hold.release(f.key);
+        continue;
+      }
+      // No room here: stopped as any fragment the store cannot take.
+      f.ctx.decide(Layer::conntrack, Outcome::stop, Reason::conntrack_fragment_hold_full);
+      refused.mbufs[refused.count] = f.mbuf;
+      refused.ctx[refused.count++] = f.ctx;
+    }
+  }
+  if (refused.count != 0) {
+    hold.returning = true;
+    run_returning(w, refused);
+    hold.returning = false;
+  }
+  if (hold.due(w.clock_ns)) resume_held_fragments(w);
 }
 
 void handoff_stage(Worker&, Burst& b) noexcept {

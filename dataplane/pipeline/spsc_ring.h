@@ -31,6 +31,13 @@ class SpscRing {
     return true;
   }
 
+  // Producer: whether push would refuse now.
+  bool full() noexcept {
+    const uint32_t head = head_.load(std::memory_order_relaxed);
+    if (head - tail_cache_ == size_) tail_cache_ = tail_.load(std::memory_order_acquire);
+    return head - tail_cache_ == size_;
+  }
+
   bool pop(T& item) noexcept {
     const uint32_t tail = tail_.load(std::memory_order_relaxed);
     if (tail == head_.load(std::memory_order_acquire)) return false;

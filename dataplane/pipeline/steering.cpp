@@ -60,6 +60,15 @@ uint32_t owner_of_ends(const Tables& t, uint8_t version, const End& inside, cons
   return pair_owner(inside.addr, outside.addr, version, workers);
 }
 
+// Whether owner_of_ends would have looked at a port of these ends, had they carried one: the
+// SNAT public address at either end (rule 1), or an inside end in snat.from (rule 3).
+bool owner_needs_ports(const Tables& t, uint8_t version, const End& inside,
+                       const End& outside) noexcept {
+  if (!t.snat.enabled || version != 4) return false;
+  if (inside.addr == t.snat.address || outside.addr == t.snat.address) return true;
+  return !is_service_end(t, inside, version) && in_snat_from(t, inside.addr);
+}
+
 bool is_echo(const ParsedPacket& p) noexcept {
   return p.ip_version == 4 ? p.icmp_type == 0 || p.icmp_type == 8
                            : p.icmp_type == 128 || p.icmp_type == 129;
@@ -122,17 +131,38 @@ uint32_t flow_owner(const uint8_t* frame, const ParsedPacket& p, uint8_t in_port
                             : owner_of_ends(t, p.ip_version, dst, src, workers);
 }
 
+namespace {
+
+// A fragment with no ports to go by (a later one its worker knows no first fragment of, or a
+// first one too short for its transport header): where the rules without ports send it, or,
+// on a flow whose owner its ports decide, the worker that received it. Such a later fragment
+// is held there until its first fragment is steered, and then moves to the same worker
+// (handoff.h); a first fragment stopped there leaves the record that stops its later ones.
+uint32_t portless_fragment_owner(const uint8_t* frame, const ParsedPacket& p, uint8_t in_port,
+                                 const Tables& t, uint32_t workers) noexcept {
+  const End src{p.src, 0, false}, dst{p.dst, 0, false};
+  const bool needs_ports = in_port == kInside ? owner_needs_ports(t, p.ip_version, src, dst)
+                                              : owner_needs_ports(t, p.ip_version, dst, src);
+  return needs_ports ? kAnyWorker : flow_owner(frame, p, in_port, t, workers);
+}
+
+}  // namespace
+
 uint32_t steer_frame(const uint8_t* frame, uint32_t len, uint8_t in_port, const Tables& t,
                      uint32_t workers, FragmentTable* fragments, uint64_t now_ns) noexcept {
   if (workers <= 1) return 0;
   ParsedPacket p;
-  if (parse_packet(frame, len, p) != Reason::none) return kAnyWorker;
+  if (parse_packet(frame, len, p) != Reason::none) {
+    const bool cut_first_fragment = (p.ip_version == 4 || p.ip_version == 6) &&
+                                    p.has(kParseFragment) && !p.has(kParseLaterFragment);
+    return cut_first_fragment ? portless_fragment_owner(frame, p, in_port, t, workers) : kAnyWorker;
+  }
   FragmentKey k;
   if (!fragments || !p.has(kParseFragment) || !fragment_key_of(frame, p, k))
     return flow_owner(frame, p, in_port, t, workers);
   if (p.has(kParseLaterFragment)) {
     if (const FragmentRecord* r = fragments->find(k, now_ns)) return r->flow_index;
-    return flow_owner(frame, p, in_port, t, workers);
+    return portless_fragment_owner(frame, p, in_port, t, workers);
   }
   const uint32_t owner = flow_owner(frame, p, in_port, t, workers);
   // A full neighbourhood forgets nothing live: the later fragments then take the rule.

@@ -30,13 +30,14 @@
 // one goes. Rules 1 and 3 need the ports only the first fragment carries: the receiving
 // worker remembers where it sent each first fragment (steer_frame's `fragments`) and sends
 // the later ones after it. NICs hash the fragments of a datagram by addresses alone, so one
-// worker receives them all. A later fragment received before its first one falls to the
-// rules without ports; if that is not the owner, the worker it reaches drops it
-// (conntrack:fragment-without-first), as one worker drops a later fragment whose first it
-// never saw.
+// worker receives them all. A later fragment received before its first one, under rules 2
+// and 4, goes where the first one will; under rules 1 and 3 it stays with the worker that
+// received it (kAnyWorker), which holds it until the first one comes and then moves it to
+// the first one's owner (handoff.h). A first fragment too short for its ports (stopped as
+// malformed) goes where such a later fragment goes, so that they find it stopped.
 //   Probe answers (TCP to gauntlet's own address on the health-check ports) belong to
-// worker 0, which sends every probe. ARP, ND, other non-IP and malformed packets belong to
-// no flow: kAnyWorker, whoever received them handles them.
+// worker 0, which sends every probe. ARP, ND, other non-IP and other malformed packets belong
+// to no flow: kAnyWorker, whoever received them handles them.
 #pragma once
 
 #include <cstdint>

@@ -80,14 +80,17 @@ int live_worker_loop(void* arg) {
       if (w.stage_cycles) count_io(w.counters.io_rx, rx_start, burst.count);
       // Several workers: packets another worker owns go to it (pipeline/handoff.h).
       if (w.handoff) steer_burst(w, burst, *w.handoff);
+      if (burst.count != 0) run_pipeline(w, burst);
+      // Fragments held here whose first fragment went to another worker follow it.
+      if (w.handoff) move_held_fragments(w, *w.handoff);
       if (burst.count == 0) continue;
-      run_pipeline(w, burst);
       const uint64_t tx_start = w.stage_cycles ? rte_rdtsc() : 0;
       flush_tx(w, s);
       if (w.stage_cycles) count_io(w.counters.io_tx, tx_start, burst.count);
     }
     // What the other workers handed over: a burst per loop at most, so their rings drain
     // at the pace of this worker's own RX.
+    if (w.handoff) adopt_held_fragments(w, *w.handoff);
     if (w.handoff && collect_handed(w, burst, *w.handoff) > 0) {
       found = true;
       run_pipeline(w, burst);

@@ -5,23 +5,27 @@
 
 #include <rte_mbuf.h>
 
+#include "dataplane/conntrack/fragment_hold.h"
 #include "dataplane/packet/parse.h"
+#include "dataplane/pipeline/handoff.h"
 #include "dataplane/pipeline/stages.h"
 
 namespace gauntlet {
 
 // Which worker a NIC would hand the packet to: a hash of its addresses and ports as they
 // are, not symmetric (unlike steering.h), so that both directions of a flow are usually
-// received by different workers and the handoff is exercised. Fragments by addresses only,
-// as NICs hash them.
+// received by different workers and the handoff is exercised. Fragments, and packets whose
+// transport header is cut short, by addresses only, as NICs hash them: a datagram's
+// fragments all reach one worker, a first fragment too short for its ports included.
 uint32_t receiving_worker(const uint8_t* frame, uint32_t len, uint32_t workers) noexcept {
   ParsedPacket p;
-  if (parse_packet(frame, len, p) != Reason::none || p.ip_version == 0) return 0;
+  const bool whole = parse_packet(frame, len, p) == Reason::none;
+  if (p.ip_version == 0) return 0;
   uint64_t h = 0xcbf29ce484222325ull;
   auto mix = [&h](uint64_t v) { h = (h ^ v) * 0x100000001b3ull; };
   for (size_t i = 0; i < 16; ++i) mix(p.src.bytes[i] + (uint64_t{p.dst.bytes[i]} << 8) + (i << 16));
   mix(p.l4_proto);
-  if (!p.has(kParseFragment)) mix(uint64_t{p.src_port} << 16 | p.dst_port);
+  if (whole && !p.has(kParseFragment)) mix(uint64_t{p.src_port} << 16 | p.dst_port);
   return static_cast<uint32_t>(((h >> 32) * workers) >> 32);
 }
 
@@ -42,10 +46,19 @@ void replay_round(Burst& round, const std::vector<Worker*>& workers, HandoffMesh
     in.mbufs[in.count] = m;
     in.ctx[in.count++] = round.ctx[i];
   }
+  // One worker's clock stands at the burst's last packet while it runs the burst (conntrack
+  // moves it there first); so does every worker's for the round, so that flows and held
+  // fragments expire, and held fragments leave, at the same times as with one worker.
+  uint64_t end_ns = 0;
+  for (uint16_t i = 0; i < round.count; ++i) end_ns = std::max(end_ns, round.ctx[i].time_ns);
+  for (Worker* w : workers) w->clock_ns = std::max(w->clock_ns, end_ns);
   for (uint32_t r = 0; r < count; ++r)
     if (owned[r].count) steer_burst(*workers[r], owned[r], mesh);
+  // Fragments held for a first fragment that was just steered elsewhere follow it.
+  for (uint32_t r = 0; r < count; ++r) move_held_fragments(*workers[r], mesh);
   for (uint32_t w = 0; w < count; ++w) {
     const Burst& own = owned[w];
+    adopt_held_fragments(*workers[w], mesh);
     collect_handed(*workers[w], handed, mesh);
     // Input order: its own packets are in order, but those handed over come ring by ring.
     struct Slot {
@@ -66,6 +79,13 @@ void replay_round(Burst& round, const std::vector<Worker*>& workers, HandoffMesh
       run.ctx[run.count++] = order[i].from->ctx[order[i].at];
     }
     if (run.count) run_pipeline(*workers[w], run);
+    move_held_fragments(*workers[w], mesh);  // held in this round, first steered in it
+  }
+  // Held fragments moved to a worker whose turn had passed are taken in, and those past their
+  // time come back timed out, whether or not the worker received anything in this round.
+  for (Worker* w : workers) {
+    adopt_held_fragments(*w, mesh);
+    expire_held_fragments(*w);
   }
 }
 

@@ -67,6 +67,38 @@ TEST(FragmentHold, ReleasedFragmentsComeBackInArrivalOrderWithTheirContext) {
   EXPECT_TRUE(take_all(h).empty());
 }
 
+// Several workers (pipeline/handoff.h): a datagram's held fragments are taken out one at a
+// time, oldest first, to move to the worker its first fragment went to; queued ones stay.
+TEST(FragmentHold, HeldFragmentsAreTakenOutOldestFirstToMove) {
+  FragmentHold h;
+  ASSERT_TRUE(h.hold(key(1), token(5), context(5), 0));
+  ASSERT_TRUE(h.hold(key(2), token(6), context(6), 0));
+  ASSERT_TRUE(h.hold(key(1), token(7), context(7), 0));
+  std::vector<FragmentKey> keys;
+  h.for_each_held([&](const FragmentKey& k) { keys.push_back(k); });
+  ASSERT_EQ(keys.size(), 2u);
+  rte_mbuf* m = nullptr;
+  PacketContext c;
+  ASSERT_TRUE(h.take_held(key(1), m, c));
+  EXPECT_EQ(m, token(5));
+  EXPECT_EQ(c.sequence, 5u);
+  ASSERT_TRUE(h.take_held(key(1), m, c));
+  EXPECT_EQ(m, token(7));
+  EXPECT_FALSE(h.take_held(key(1), m, c));  // the datagram is gone, its slot free
+  EXPECT_EQ(h.held(), 1u);
+  keys.clear();
+  h.for_each_held([&](const FragmentKey& k) { keys.push_back(k); });
+  ASSERT_EQ(keys.size(), 1u);
+  EXPECT_EQ(keys[0], key(2));
+  h.release(key(2));  // queued to come back: no longer held, not taken out
+  EXPECT_FALSE(h.take_held(key(2), m, c));
+  ASSERT_EQ(take_all(h).size(), 1u);
+  EXPECT_TRUE(h.empty());
+  // Every slot came back: the limits hold as for a fresh store.
+  for (uint32_t i = 0; i < FragmentHoldLimits{}.datagrams; ++i)
+    EXPECT_TRUE(h.hold(key(100 + i), token(100 + i), context(i), 0));
+}
+
 TEST(FragmentHold, DatagramsPastTheTimeLimitComeBackTimedOut) {
   FragmentHold h({.fragments = 8, .per_datagram = 4, .datagrams = 4, .timeout_ns = 2 * kSecond});
   ASSERT_TRUE(h.hold(key(1), token(1), context(1), 10 * kSecond));

@@ -194,6 +194,46 @@ TEST_F(Steering, FragmentsFollowTheFirst) {
   }
 }
 
+// A later fragment ahead of its first one, with no record of where the first went: on a
+// flow whose owner the ports decide (SNAT), the worker that received it keeps it (to hold it
+// and move it once the first is steered, handoff.h); otherwise the rules without ports name
+// the owner the first one will have. A first fragment too short for its ports goes the same
+// way, so that its later fragments find it stopped where they are.
+TEST_F(Steering, FragmentsAheadOfTheirFirstOne) {
+  FragmentTable memory(1024);
+  auto steer = [&](const Frame& packet, uint8_t port, uint32_t n) {
+    const Frame f = ether(packet);
+    return steer_frame(f.data(), static_cast<uint32_t>(f.size()), port, t, n, &memory, 1000);
+  };
+  for (uint32_t n = 2; n <= 8; ++n) {
+    for (uint32_t pod = 2; pod < 20; ++pod) {
+      const std::string a = "10.0.0." + std::to_string(pod);
+      const Frame out = ipv4(a.c_str(), "9.9.9.9", udp(41000, 53, std::string(64, 'x')),
+                             static_cast<uint16_t>(9000 + pod + n * 100));
+      const auto parts = testing::fragments(out, 24);
+      // Egress through SNAT, and the fragmented answer to the public address: kept.
+      EXPECT_EQ(steer(parts.back(), kInside, n), kAnyWorker);
+      const Frame answer = ipv4("9.9.9.9", "198.51.100.2", udp(53, 41000, std::string(64, 'z')),
+                                static_cast<uint16_t>(7000 + pod + n * 100));
+      EXPECT_EQ(steer(testing::fragments(answer, 24).back(), kOutside, n), kAnyWorker);
+      // A routed flow from outside: its owner by addresses, as its first fragment's.
+      const std::string remote = "192.0.2." + std::to_string(pod);
+      const Frame in = ipv4(remote.c_str(), "172.16.0.5", udp(53, 41000, std::string(64, 'y')),
+                            static_cast<uint16_t>(5000 + pod + n * 100));
+      const auto in_parts = testing::fragments(in, 24);
+      const uint32_t first = owner(in_parts[0], kOutside, n);
+      EXPECT_EQ(steer(in_parts.back(), kOutside, n), first);
+      // Its first fragment cut short of the UDP header (a parse failure): the same owner.
+      Frame cut = in_parts[0];
+      cut.resize(20 + 4);
+      cut[2] = 0, cut[3] = 24, cut[10] = cut[11] = 0;
+      const uint16_t h = testing::fold(testing::sum16(cut.data(), 20));
+      cut[10] = h >> 8, cut[11] = h & 0xff;
+      EXPECT_EQ(owner(cut, kOutside, n), first);
+    }
+  }
+}
+
 // A hairpinned flow: pod A to the public address:port of pod B's mapping, and B's answer to
 // A's public address:port, which the owner of B's port gave out (from its own slice).
 TEST_F(Steering, HairpinGoesToTheMappingOwner) {
