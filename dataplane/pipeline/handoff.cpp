@@ -84,6 +84,11 @@ void move_held_fragments(Worker& w, HandoffMesh& mesh) noexcept {
 
 void adopt_held_fragments(Worker& w, HandoffMesh& mesh) noexcept {
   if (mesh.workers() <= 1) return;
+  // Every poll loop calls this: nothing is built unless a ring has something.
+  bool any = false;
+  for (uint32_t from = 0; from < mesh.workers() && !any; ++from)
+    any = from != w.id && !mesh.moved(from, w.id).empty();
+  if (!any) return;
   FragmentHold& hold = w.held_fragments;
   Burst refused;  // not a member of Worker: rare, and only between bursts
   refused.count = 0;

@@ -38,6 +38,11 @@ class SpscRing {
     return head - tail_cache_ == size_;
   }
 
+  // Consumer: whether pop would find nothing now.
+  bool empty() const noexcept {
+    return tail_.load(std::memory_order_relaxed) == head_.load(std::memory_order_acquire);
+  }
+
   bool pop(T& item) noexcept {
     const uint32_t tail = tail_.load(std::memory_order_relaxed);
     if (tail == head_.load(std::memory_order_acquire)) return false;
