@@ -69,12 +69,18 @@ class Steering : public ::testing::Test {
     const Frame f = ether(packet);
     return steer_frame(f.data(), static_cast<uint32_t>(f.size()), port, t, n);
   }
+  // The same with the receiving worker's memory of where first fragments went.
+  uint32_t steer(const Frame& packet, uint8_t port, uint32_t n) {
+    const Frame f = ether(packet);
+    return steer_frame(f.data(), static_cast<uint32_t>(f.size()), port, t, n, &memory, 1000);
+  }
   // The external port worker `w` of `n` would give out (any port of its slice).
   static uint16_t port_of(uint32_t w, uint32_t n, uint32_t salt) {
     const NatPortRange s = worker_port_slice(kRange, w, n);
     return static_cast<uint16_t>(s.lo + salt % s.size());
   }
   Tables t;
+  FragmentTable memory{1024};
 };
 
 TEST_F(Steering, OneWorkerOwnsEverything) {
@@ -161,11 +167,6 @@ TEST_F(Steering, PlainRoutedFlowsIpv4AndIpv6) {
 // Fragments: a datagram's later fragments (no ports) go where its first one went: by the
 // addresses alone, or (SNAT: the ports decide) by what the receiver remembered of the first.
 TEST_F(Steering, FragmentsFollowTheFirst) {
-  FragmentTable memory(1024);
-  auto steer = [&](const Frame& packet, uint8_t port, uint32_t n) {
-    const Frame f = ether(packet);
-    return steer_frame(f.data(), static_cast<uint32_t>(f.size()), port, t, n, &memory, 1000);
-  };
   for (uint32_t n = 1; n <= 8; ++n) {
     for (uint32_t pod = 2; pod < 40; ++pod) {
       const std::string a = "10.0.0." + std::to_string(pod);
@@ -200,11 +201,6 @@ TEST_F(Steering, FragmentsFollowTheFirst) {
 // the owner the first one will have. A first fragment too short for its ports goes the same
 // way, so that its later fragments find it stopped where they are.
 TEST_F(Steering, FragmentsAheadOfTheirFirstOne) {
-  FragmentTable memory(1024);
-  auto steer = [&](const Frame& packet, uint8_t port, uint32_t n) {
-    const Frame f = ether(packet);
-    return steer_frame(f.data(), static_cast<uint32_t>(f.size()), port, t, n, &memory, 1000);
-  };
   for (uint32_t n = 2; n <= 8; ++n) {
     for (uint32_t pod = 2; pod < 20; ++pod) {
       const std::string a = "10.0.0." + std::to_string(pod);
