@@ -514,15 +514,20 @@ web_hashes_agree() {  # both instances: all three web backends up and the same w
   ha=$(vip_field a web maglev_hash) hb=$(vip_field b web maglev_hash)
   [ "$(backends_up a web)" -eq 3 ] && [ "$(backends_up b web)" -eq 3 ] && [ "$ha" != None ] && [ "$ha" = "$hb" ]
 }
+# The router's route to VIP as the kernel holds it (next hops, nexthop object id): a route
+# installed again while connections run can move a 5-tuple to the other next hop.
+route_state() { in_ns gs-router ip -d -j route show "$1/32"; }
 # One round: 100 client 5-tuples from FIRST on, through ECMP, then each through the other
-# instance. Returns 2 when a health change (a probe starved on a loaded machine) happened
-# meanwhile: the tables then legitimately differ, and the round says nothing.
+# instance. Returns 2 when a health change (a probe starved on a loaded machine) or a new
+# route to the VIP happened meanwhile: the tables or the paths then legitimately differ,
+# and the round says nothing.
 consistency_round() {  # FIRST
-  local first=$1 last=$(($1 + 99)) health_before p
+  local first=$1 last=$(($1 + 99)) health_before route_before p
   ports=$(seq "$first" "$last")
   for i in $(seq 100); do web_hashes_agree && break; sleep 0.1; done
   web_hashes_agree || fail "the instances do not agree on the web backends before the round: a $(vip_field a web maglev_hash), b $(vip_field b web maglev_hash)"
   health_before=$(health_events)
+  route_before=$(route_state $VIP)
   created_a=$(metric a gauntlet_conntrack_flows_created_total)
   created_b=$(metric b gauntlet_conntrack_flows_created_total)
   connect_from $VIP $ports >"$dir/ecmp.txt"
@@ -532,9 +537,13 @@ consistency_round() {  # FIRST
   via_a=$(ports_through a $VIP "$first" "$last")
   via_b=$(ports_through b $VIP "$first" "$last")
   n_a=$(wc -w <<<"$via_a") n_b=$(wc -w <<<"$via_b")
+  if [ "$(health_events)" != "$health_before" ] || [ "$(route_state $VIP)" != "$route_before" ]; then
+    log "a backend's health or the router's route to $VIP changed during the ECMP connections (a $n_a, b $n_b); the round does not count"
+    return 2
+  fi
   # (A connection retried after a lost SYN counts twice in the metrics, once in the ports.)
   [ $((n_a + n_b)) -eq 100 ] && [ "$flows_a" -ge "$n_a" ] && [ "$flows_b" -ge "$n_b" ] ||
-    fail "instance a logged $n_a source ports and created $flows_a flows, b $n_b and $flows_b; 100 connections"
+    fail "instance a logged $n_a source ports and created $flows_a flows, b $n_b and $flows_b; 100 connections; on both: $(comm -12 <(tr ' ' '\n' <<<"$via_a") <(tr ' ' '\n' <<<"$via_b") | tr '\n' ' ')"
   [ "$n_a" -ge 20 ] && [ "$n_b" -ge 20 ] || fail "ECMP spread 100 flows $n_a / $n_b"
   log "spread: 100 connections through ECMP: instance a carried $n_a, instance b $n_b ($(elapsed) s)"
 
@@ -567,7 +576,7 @@ consistency_round 41000 || rc=$?
 if [ "$rc" -eq 2 ]; then
   rc=0
   consistency_round 42000 || rc=$?
-  [ "$rc" -eq 0 ] || fail "health changes during two rounds of the consistency check"
+  [ "$rc" -eq 0 ] || fail "health or route changes during two rounds of the consistency check"
 fi
 
 # ---------------------------------------------------------------- health-state agreement
