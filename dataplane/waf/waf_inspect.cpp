@@ -192,7 +192,11 @@ void Inspector::body_fields(WafBatch& b, std::string_view body) noexcept {
     const auto outcome = waf_args::for_each_xml_argument(
         body, {s_.decoded.get(), s_.capacity}, waf_args::kXmlMaxArguments,
         [&](std::string_view text, bool name) {
-          b.add(bit(name ? WafField::args_names : WafField::body_args), text);
+          // A percent-encoded value is one the application URL-decodes, and URL decoders
+          // take '+' as SP as well: read it as a form value would be.
+          const bool encoded = text.find('%') != std::string_view::npos;
+          b.add(bit(name ? WafField::args_names : WafField::body_args), text,
+                encoded ? WafDecode::form : WafDecode::plain);
         });
     if (outcome == waf_args::XmlOutcome::complete || outcome == waf_args::XmlOutcome::truncated)
       one_value = false;

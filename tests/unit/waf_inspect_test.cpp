@@ -281,6 +281,12 @@ TEST_F(WafInspectTest, XmlBodiesAreSplitIntoAttributeValuesTextAndNames) {
                 "\r\n\r\n" + untyped)
                 .decision,
             WafDecision::block);
+  // A percent-encoded value is decoded as a form value is, '+' as SP; without a '%' a '+' is
+  // the character itself.
+  EXPECT_EQ(run(post("/f", "application/xml", R"(<r><a p="%27+or+1=1"/></r>)")).decision,
+            WafDecision::block);
+  EXPECT_EQ(run(post("/f", "application/xml", R"(<r><a p="'+or+1=1"/></r>)")).decision,
+            WafDecision::pass);
   // The same text in the middle of a value, or in a body that is not XML, is not at a start.
   EXPECT_EQ(run(post("/f", "application/xml", R"(<r><a p="it's ' or none"/></r>)")).decision,
             WafDecision::pass);
