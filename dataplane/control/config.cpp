@@ -5,12 +5,11 @@
 #include <algorithm>
 #include <charconv>
 #include <fmt/format.h>
-#include <fstream>
 #include <regex>
 #include <set>
-#include <sstream>
 #include <yaml-cpp/yaml.h>
 
+#include "dataplane/control/config_file.h"
 #include "dataplane/control/config_reader.h"
 #include "dataplane/control/proxy_config.h"
 #include "dataplane/control/waf_config.h"
@@ -299,18 +298,17 @@ void validate(Config& cfg, std::vector<ConfigError>& errors) {
 
 std::optional<Config> load_config(const std::string& path, std::vector<ConfigError>& errors) {
   const size_t before = errors.size();
-  std::ifstream in(path);
-  if (!in) {
-    errors.push_back({path, 0, 0, "cannot open the config file"});
+  std::string why;
+  const std::optional<std::string> text = read_config_file(path, why);
+  if (!text) {
+    errors.push_back({path, 0, 0, "cannot open the config file: " + why});
     return std::nullopt;
   }
-  std::stringstream text;
-  text << in.rdbuf();
   Config cfg;
   cfg.path = path;
   Loader loader(path, errors);
   try {
-    const YAML::Node root = YAML::Load(text.str());
+    const YAML::Node root = YAML::Load(*text);
     load_root(loader, root, cfg);
   } catch (const YAML::Exception& e) {
     errors.push_back({path, e.mark.line + 1, e.mark.column + 1, e.msg});

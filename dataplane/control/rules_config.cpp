@@ -2,10 +2,10 @@
 // ClassBench files (the format dpdk-test-acl reads), checked as a whole afterwards.
 #include <cctype>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <sstream>
 
+#include "dataplane/control/config_file.h"
 #include "dataplane/control/config_reader.h"
 
 namespace gauntlet {
@@ -165,14 +165,15 @@ std::string relative_to(const std::string& config, const std::string& path) {
 
 void load_rule_file(Loader& in, const YAML::Node& at, const std::string& path, AclList& list,
                     const Config& cfg, const char* section) {
-  std::ifstream f(path);
-  if (!f) {
-    in.error(at, fmt::format("cannot open rule file {}", path));
+  std::string why;
+  const std::optional<std::string> text = read_config_file(path, why);
+  if (!text) {
+    in.error(at, fmt::format("cannot open rule file {}: {}", path, why));
     return;
   }
   Loader file_in(path, in.errors());
   try {
-    const YAML::Node root = YAML::LoadFile(path);
+    const YAML::Node root = YAML::Load(*text);
     if (root.IsMap() && file_in.check_map(root, "a rule file", {"rules"}) && root["rules"])
       load_rules(file_in, root["rules"], list, cfg, section);
     else if (root.IsSequence())
@@ -187,11 +188,13 @@ void load_rule_file(Loader& in, const YAML::Node& at, const std::string& path, A
 // "@a.b.c.d/len  e.f.g.h/len  lo : hi  lo : hi  proto/mask ..." -> allow rules "cb<line>".
 void load_classbench(Loader& in, const YAML::Node& at, const std::string& path, AclList& list,
                      const Config& cfg, const char* section) {
-  std::ifstream f(path);
-  if (!f) {
-    in.error(at, fmt::format("cannot open ClassBench file {}", path));
+  std::string why;
+  const std::optional<std::string> text = read_config_file(path, why);
+  if (!text) {
+    in.error(at, fmt::format("cannot open ClassBench file {}: {}", path, why));
     return;
   }
+  std::istringstream f(*text);
   std::string line;
   for (int n = 1; std::getline(f, line); ++n) {
     if (line.empty() || line[0] != '@') {

@@ -11,6 +11,16 @@
 namespace gauntlet {
 namespace {
 
+// Rule files one entry may name: a glob that matches more is refused, not loaded.
+constexpr size_t kMaxRuleFilesPerEntry = 256;
+
+// Wildcards stand in the file name only: one directory is read per entry. A wildcard in a
+// directory (`/*/*/*.yaml`) would walk whole trees, /proc included, for seconds or longer.
+bool wildcard_in_directory(const std::string& pattern) {
+  const size_t slash = pattern.rfind('/');
+  return slash != std::string::npos && pattern.find_first_of("*?[") < slash;
+}
+
 // Paths matching `pattern` (relative to `dir` unless absolute), sorted; empty when none.
 std::vector<std::string> expand(const std::string& dir, const std::string& pattern) {
   const std::filesystem::path p(pattern);
@@ -38,10 +48,21 @@ void load_rule_files(Loader& in, const YAML::Node& node, WafConfig& waf) {
   for (const YAML::Node& e : entries) {
     auto text = in.scalar(e, "a waf.rules entry");
     if (!text) continue;
+    if (wildcard_in_directory(*text)) {
+      in.error(e, fmt::format("waf.rules entry '{}' has a wildcard in a directory; wildcards "
+                              "are allowed in the file name only (e.g. waf/*.yaml)",
+                              *text));
+      continue;
+    }
     const std::vector<std::string> files = expand(dir.empty() ? "." : dir, *text);
     if (files.empty()) {
       in.error(e, fmt::format("waf.rules entry '{}' names no file (relative to {})", *text,
                               dir.empty() ? "." : dir));
+      continue;
+    }
+    if (files.size() > kMaxRuleFilesPerEntry) {
+      in.error(e, fmt::format("waf.rules entry '{}' names {} files; at most {}", *text,
+                              files.size(), kMaxRuleFilesPerEntry));
       continue;
     }
     for (const std::string& f : files)

@@ -1,12 +1,11 @@
 // Rule files -> WafRule. Errors carry the rule file's line and column (config_reader.h).
 #include "dataplane/waf/waf_rules.h"
 
-#include <fstream>
 #include <map>
-#include <sstream>
 
 #include <hs/hs.h>
 
+#include "dataplane/control/config_file.h"
 #include "dataplane/control/config_reader.h"
 
 namespace gauntlet {
@@ -151,17 +150,16 @@ bool load_rule(Loader& in, const YAML::Node& node, WafRule& r) {
 
 void load_file(const std::string& file, std::vector<WafRule>& rules,
                std::vector<ConfigError>& errors) {
-  std::ifstream stream(file);
-  if (!stream) {
-    errors.push_back({file, 0, 0, "cannot open the waf rule file"});
+  std::string why;
+  const std::optional<std::string> text = read_config_file(file, why);
+  if (!text) {
+    errors.push_back({file, 0, 0, "cannot open the waf rule file: " + why});
     return;
   }
-  std::stringstream text;
-  text << stream.rdbuf();
   Loader in(file, errors);
   YAML::Node root;
   try {
-    root = YAML::Load(text.str());
+    root = YAML::Load(*text);
   } catch (const YAML::Exception& e) {
     errors.push_back({file, e.mark.line + 1, e.mark.column + 1, e.msg});
     return;

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <optional>
 #include <string>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
 
@@ -346,7 +347,21 @@ TEST_F(ConfigTest, MissingFileIsReportedWithoutLineAndColumn) {
   EXPECT_EQ(errors[0].file, path);
   EXPECT_EQ(errors[0].line, 0);
   EXPECT_EQ(errors[0].column, 0);
-  EXPECT_EQ(errors[0].to_string(), path + ": error: cannot open the config file");
+  EXPECT_EQ(errors[0].to_string(),
+            path + ": error: cannot open the config file: No such file or directory");
+}
+
+TEST_F(ConfigTest, OnlyRegularFilesAreReadAsConfigs) {
+  // A device or a FIFO would block or never end: refused before a byte is read.
+  const std::string fifo = (dir_ / "config.fifo").string();
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  for (const std::string& path : {fifo, std::string("/dev/zero"), dir_.string()}) {
+    std::vector<ConfigError> errors;
+    EXPECT_FALSE(load_config(path, errors).has_value());
+    ASSERT_EQ(errors.size(), 1u) << path;
+    EXPECT_EQ(errors[0].to_string(),
+              path + ": error: cannot open the config file: not a regular file");
+  }
 }
 
 TEST_F(ConfigTest, YamlSyntaxErrorIsReportedWithLineAndColumn) {

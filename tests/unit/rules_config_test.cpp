@@ -202,6 +202,11 @@ TEST_F(RulesConfig, ClassBenchRulesLoadAsAllowRules) {
   EXPECT_EQ(r.dst_ports.hi, 24032);
   EXPECT_EQ(cfg->firewall.rules[1].proto, -1);
   EXPECT_EQ(cfg->firewall.rules[1].dst_ports.lo, 1000);
+  // A device is not read (it would never end).
+  EXPECT_FALSE(load("firewall:\n  classbench: /dev/zero\n"));
+  EXPECT_THAT(
+      error_lines(),
+      ElementsAre(HasSubstr("error: cannot open ClassBench file /dev/zero: not a regular file")));
   write("bad.rules", "@1.2.3.4/40 5.6.7.8/8 1 : 2 3 : 4 0x06/0xFF\n");
   EXPECT_FALSE(load("firewall:\n  classbench: bad.rules\n"));
   EXPECT_THAT(error_lines(),

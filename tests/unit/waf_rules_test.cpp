@@ -128,7 +128,10 @@ TEST(WafRulesTest, YamlSyntaxErrorHasPosition) {
 
 TEST(WafRulesTest, MissingFileIsAnError) {
   EXPECT_THAT(load_errors({"/nonexistent/waf.yaml"}),
-              ElementsAre("/nonexistent/waf.yaml: error: cannot open the waf rule file"));
+              ElementsAre("/nonexistent/waf.yaml: error: cannot open the waf rule file: No such "
+                          "file or directory"));
+  EXPECT_THAT(load_errors({"/dev/zero"}),
+              ElementsAre("/dev/zero: error: cannot open the waf rule file: not a regular file"));
 }
 
 TEST(WafRulesTest, CompileErrorNamesTheRuleAndPattern) {
@@ -231,6 +234,22 @@ TEST(WafConfigTest, ErrorsCarryTheirPosition) {
                                            "no file"));
   EXPECT_THAT(lines[2], HasSubstr(config + ":6:14: error: waf.threshold must be a whole number"));
   EXPECT_EQ(lines[3], config + ":7:9: error: waf.mode must be block or detect, not 'maybe'");
+}
+
+TEST(WafConfigTest, GlobsHaveWildcardsInTheFileNameOnly) {
+  // A wildcard in a directory would walk whole trees (/*/*/*/* reaches into /proc): refused
+  // before any directory is read.
+  for (const char* entry : {"/*/*/*/*/*.yaml", "w*f/*.yaml", "/pro?/self/x"}) {
+    const std::string config =
+        write_rules("config.yaml", std::string(kPorts) + "waf:\n  rules: ['" + entry + "']\n");
+    std::vector<ConfigError> errors;
+    EXPECT_FALSE(load_config(config, errors).has_value());
+    ASSERT_EQ(errors.size(), 1u) << entry;
+    EXPECT_EQ(errors[0].to_string(),
+              config + ":5:11: error: waf.rules entry '" + entry +
+                  "' has a wildcard in a directory; wildcards are allowed in the file name only "
+                  "(e.g. waf/*.yaml)");
+  }
 }
 
 }  // namespace
