@@ -114,6 +114,12 @@ TEST_F(ShippedRulesTest, BlocksVariantsOfTheAttackClasses) {
       {"sqli: stacked statement as an XML attribute, entity-encoded",
        post("/api", "application/soap+xml", "<r id=\"&#x27;;shutdown\"/>")},
       {"sqli: value behind an encoded '=' in a name", post("/c", form, "id%3D%3Bshutdown")},
+      {"sqli: boolean after a quote that opens nothing", get("/login?u=%27+or+admin")},
+      {"sqli: sub-query assigned in a value",
+       post("/c", form, "filter=price%3D%28select+name")},
+      {"sqli: numeric id closed and UNION in the path", get("/item/7+union+distinct/x")},
+      {"sqli: rest of a select list after a quote", get("/q?c=x%27+*+from+users")},
+      {"sqli: SQL function name alone as the value", post("/c", form, "x=decode+%3D+%28")},
       {"sqli: statement in a custom header",
        get("/", "X-Request-Id: 7 UNION ALL SELECT password FROM users\r\n")},
   };
@@ -158,6 +164,9 @@ TEST_F(ShippedRulesTest, PassesOrdinaryTraffic) {
       post("/comment", "application/x-www-form-urlencoded",
            "text=%22and+when+the+kids+are+older&quote=Mark+said%3A+%22it%27s+fine%22+--+really"),
       get("/search?q=please+delete+from+my+account+the+old+address"),
+      post("/comment", "application/x-www-form-urlencoded",
+           "text=Use+%22+or+%27+around+names%2C+and+the+%27a%27+or+%27b%27+option"),
+      get("/search?q=team+2+union+rules"),
       get("/search?q=if+%282+%3E+1%29+then+what"),
       get("/search?q=top+10+laptops+%7C+reviews%3B+w%2Fo+fan"),
       // XML APIs: apostrophes, SQL words and URLs in attribute values and text
