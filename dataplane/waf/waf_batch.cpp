@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <utility>
 
 #include "dataplane/waf/normalise.h"
 
@@ -168,31 +169,33 @@ void waf_record(const WafEngine& e, WafRequestState& st, uint32_t rule, WafField
 }
 
 void WafBatch::add(uint32_t fields, std::string_view value, WafDecode d) noexcept {
+  added_ = {};
   if (value.empty() || done() || !wants(fields)) return;
   std::string_view normalised;  // as added to the first lane: the same for every lane
   bool have_normalised = false;
   for (int lane = 0; lane < kWafLanes; ++lane) {
     const uint32_t part = fields & waf_lane_fields(static_cast<WafLane>(lane));
-    if (part == 0 || e_.databases[form_][lane] == nullptr) continue;
-    reserve(lane, value.size());
+    const int any = waf_buffer(lane, kWafTierAny);
+    if (part == 0 || e_.databases[form_][any] == nullptr) continue;
+    reserve(any, value.size());
+    char* at = buf_[any] + length_[any];
     if (form_ == kWafRaw) {
-      const size_t n = std::min(value.size(), room(lane));
-      std::memcpy(buf_[lane] + length_[lane], value.data(), n);
-      close(lane, part, n);
+      const size_t n = std::min(value.size(), room(any));
+      std::memcpy(at, value.data(), n);
+      added_ = settle(lane, part, n);
       continue;
     }
     // After reserve() a lane has room for the value, or it is longer than any lane holds and
     // every lane has the same room: the first lane's result fits every other as it is.
     if (have_normalised) {
-      std::memcpy(buf_[lane] + length_[lane], normalised.data(), normalised.size());
-      close(lane, part, normalised.size());
+      std::memcpy(at, normalised.data(), normalised.size());
+      added_ = settle(lane, part, normalised.size());
     } else {
-      close(lane, part, normalise_into(value, buf_[lane] + length_[lane], room(lane), d));
-      normalised = last_segment(lane);
+      added_ = settle(lane, part, normalise_into(value, at, room(any), d));
+      normalised = added_;
       have_normalised = true;
     }
-    const std::string_view added = last_segment(lane);
-    if (added.find("/*") != std::string_view::npos) add_second_form(lane, part, added, false);
+    if (added_.find("/*") != std::string_view::npos) add_second_form(lane, part, added_, false);
   }
 }
 
@@ -201,37 +204,103 @@ void WafBatch::add_path(uint32_t fields, std::string_view path) noexcept {
   add(fields, path);
   constexpr int lane = kWafLanePath;
   static_assert(waf_lane_fields(kWafLanePath) == waf_field_bit(WafField::path));
-  if (form_ == kWafNormalised && !done() && segment_count_[lane] > 0 &&
-      e_.databases[form_][lane] != nullptr)
-    add_second_form(lane, fields, last_segment(lane), true);
+  if (form_ == kWafNormalised && !done() && added_.data() != nullptr)
+    add_second_form(lane, fields, added_, true);
 }
 
-void WafBatch::flush_lane(int lane) noexcept {
-  hs_database_t* db = e_.databases[form_][lane];
-  if (segment_count_[lane] > 0 && !done() && db != nullptr) {
-    ScanContext c{&e_, &st_, buf_[lane], segments_[lane], segment_count_[lane]};
-    hs_scan(db, buf_[lane], static_cast<unsigned>(length_[lane]), 0, s_.hs, on_match, &c);
+std::string_view WafBatch::settle(int lane, uint32_t fields, size_t n, bool may_flush) noexcept {
+  const int any = waf_buffer(lane, kWafTierAny);
+  const std::string_view text{buf_[any] + length_[any], n};
+  if (hold_ && e_.tiered[form_][lane]) {
+    close(any, fields, n);
+    ++held_[lane];
+    return last_segment(any);
   }
-  length_[lane] = 1;  // the leading NUL stays
-  segment_count_[lane] = 0;
+  if (e_.tiered[form_][lane]) {
+    const WafTier tier = waf_value_tier(text);
+    const int b = waf_buffer(lane, tier);
+    const bool fits = segment_count_[b] < kWafMaxSegments && room(b) >= n;
+    if (tier != kWafTierAny && (fits || (may_flush && can_take(b, n, 1)))) {
+      reserve(b, n);
+      std::memcpy(buf_[b] + length_[b], text.data(), n);
+      close(b, fields, n);
+      return last_segment(b);
+    }
+  }
+  close(any, fields, n);
+  return last_segment(any);
+}
+
+void WafBatch::add_pair(uint32_t name_fields, std::string_view name, uint32_t value_fields,
+                        std::string_view value, WafDecode d) noexcept {
+  hold_ = true;
+  add(name_fields, name, d);
+  add(value_fields, value, d);
+  hold_ = false;
+  for (int lane = 0; lane < kWafLanes; ++lane) release(lane);
+}
+
+void WafBatch::release(int lane) noexcept {
+  const size_t count = held_[lane];
+  held_[lane] = 0;
+  if (std::exchange(pinned_[lane], false) || count == 0) return;
+  const int any = waf_buffer(lane, kWafTierAny);
+  const size_t first = segment_count_[any] - count;
+  const size_t start = first == 0 ? 1 : segments_[any][first - 1].end + 1;
+  uint8_t tier = kWafTierPlain;
+  for (size_t k = first, from = start; k < segment_count_[any]; from = segments_[any][k++].end + 1)
+    tier =
+        std::max<uint8_t>(tier, waf_value_tier({buf_[any] + from, segments_[any][k].end - from}));
+  const int b = waf_buffer(lane, tier);
+  if (tier == kWafTierAny || done() || !can_take(b, length_[any] - start, count)) return;
+  if (segment_count_[b] + count > kWafMaxSegments || room(b) < length_[any] - start)
+    flush_buffer(b);
+  for (size_t k = first, from = start; k < segment_count_[any];
+       from = segments_[any][k++].end + 1) {
+    const size_t n = segments_[any][k].end - from;
+    std::memcpy(buf_[b] + length_[b], buf_[any] + from, n);
+    close(b, segments_[any][k].fields, n);
+  }
+  length_[any] = start;
+  segment_count_[any] = first;
+}
+
+void WafBatch::flush_buffer(int b) noexcept {
+  if (b % kWafTiers == kWafTierAny && hold_) {
+    held_[b / kWafTiers] = 0;
+    pinned_[b / kWafTiers] = true;
+  }
+  hs_database_t* db = e_.databases[form_][b];
+  if (segment_count_[b] > 0 && !done() && db != nullptr) {
+    ScanContext c{&e_, &st_, buf_[b], segments_[b], segment_count_[b]};
+    hs_scan(db, buf_[b], static_cast<unsigned>(length_[b]), 0, s_.hs, on_match, &c);
+  }
+  length_[b] = 1;  // the leading NUL stays
+  segment_count_[b] = 0;
 }
 
 void WafBatch::flush() noexcept {
-  for (int lane = 0; lane < kWafLanes; ++lane) flush_lane(lane);
+  // Per lane, the `any` tier first: where a request has an attack, its first match (the
+  // event's excerpt) is most likely there.
+  for (int lane = 0; lane < kWafLanes; ++lane)
+    for (int tier = kWafTiers - 1; tier >= 0; --tier)
+      if (buf_[waf_buffer(lane, tier)] != nullptr) flush_buffer(waf_buffer(lane, tier));
 }
 
-// Copies `text` (just added) as a new segment and rewrites it in place: SQL comments as SP,
-// or dot segments resolved. Nothing is added when the rewrite changes nothing, or when it
-// does not fit (a value that large has filled the buffer already).
+// Copies `text` (just added) to the end of the lane's `any` buffer and rewrites it there: SQL
+// comments as SP, or dot segments resolved; then settles it as a new segment. Nothing is added
+// when the rewrite changes nothing, or when it does not fit (a value that large has filled
+// the buffer already).
 void WafBatch::add_second_form(int lane, uint32_t fields, std::string_view text,
                                bool path) noexcept {
-  if (segment_count_[lane] == kWafMaxSegments || room(lane) < text.size()) return;
-  char* at = buf_[lane] + length_[lane];
+  const int any = waf_buffer(lane, kWafTierAny);
+  if (segment_count_[any] == kWafMaxSegments || room(any) < text.size()) return;
+  char* at = buf_[any] + length_[any];
   std::memmove(at, text.data(), text.size());
   const NormaliseResult r = path ? normalise_path({at, text.size()}, {at, text.size()})
                                  : replace_sql_comments({at, text.size()}, {at, text.size()});
   if (r.length == text.size() && std::memcmp(at, text.data(), text.size()) == 0) return;
-  close(lane, fields, r.length);
+  settle(lane, fields, r.length, false);  // `text` may be in the buffer a flush would empty
 }
 
 }  // namespace gauntlet

@@ -27,11 +27,12 @@ class WafBatch {
  public:
   WafBatch(const WafEngine& e, WafScratch& s, WafRequestState& st, WafForm form) noexcept
       : e_(e), s_(s), st_(st), form_(form) {
-    for (int lane = 0; lane < kWafLanes; ++lane) {
-      buf_[lane] = s.text[form][lane].get();
-      buf_[lane][0] = '\0';  // the leading NUL (waf_database.h)
-      length_[lane] = 1;
-      segments_[lane] = s.segments[form][lane].get();
+    for (int b = 0; b < kWafBuffers; ++b) {
+      buf_[b] = s.text[form][b].get();
+      if (buf_[b] == nullptr) continue;  // a tier of a lane that is not tiered
+      buf_[b][0] = '\0';                 // the leading NUL (waf_database.h)
+      length_[b] = 1;
+      segments_[b] = s.segments[form][b].get();
     }
   }
 
@@ -42,40 +43,66 @@ class WafBatch {
   // Adds `value` as it is (raw form) or normalised: decoded (percent, twice, and %u; '+' with
   // WafDecode::form), NUL removed, HTML entities decoded, whitespace runs as one SP, lower
   // case. A normalised value with "/*" is added once more with SQL comments replaced by SP.
-  // A value whose fields lie in several lanes is added to each with that lane's part.
+  // A value whose fields lie in several lanes is added to each with that lane's part, to the
+  // buffer of its tier (waf_alphabet.h) where the lane is tiered.
   void add(uint32_t fields, std::string_view value, WafDecode d = WafDecode::plain) noexcept;
+  // A name and its value, as two add() calls, kept next to each other in one buffer of each
+  // lane (the tier of the two together): rules may match a name and the value after it
+  // ("mosconfig_absolute_path\0https://...").
+  void add_pair(uint32_t name_fields, std::string_view name, uint32_t value_fields,
+                std::string_view value, WafDecode d = WafDecode::plain) noexcept;
   // A path: as add(), and normalised once more with dot segments resolved if that changes it.
   void add_path(uint32_t fields, std::string_view path) noexcept;
   // Matches what was added and empties the buffers.
   void flush() noexcept;
 
  private:
-  size_t room(int lane) const noexcept { return s_.capacity - 1 - length_[lane]; }
-  std::string_view last_segment(int lane) const noexcept {
-    const size_t n = segment_count_[lane];
-    const size_t start = n > 1 ? segments_[lane][n - 2].end + 1 : 1;
-    return {buf_[lane] + start, segments_[lane][n - 1].end - start};
+  // Buffers are indexed by waf_buffer(lane, tier); a lane's `any` buffer is where a value is
+  // written first, and settle() moves it to its tier's buffer.
+  size_t capacity(int b) const noexcept {
+    return b % kWafTiers == kWafTierAny ? s_.capacity : s_.tier_capacity;
+  }
+  size_t room(int b) const noexcept { return capacity(b) - 1 - length_[b]; }
+  // A tier buffer takes `n` bytes in `count` more segments, after a flush if need be.
+  bool can_take(int b, size_t n, size_t count) const noexcept {
+    return count <= kWafMaxSegments && n + 2 <= capacity(b);
+  }
+  std::string_view last_segment(int b) const noexcept {
+    const size_t n = segment_count_[b];
+    const size_t start = n > 1 ? segments_[b][n - 2].end + 1 : 1;
+    return {buf_[b] + start, segments_[b][n - 1].end - start};
   }
   // Makes room for `n` bytes and a segment, matching what is there if need be.
-  void reserve(int lane, size_t n) noexcept {
-    if (segment_count_[lane] == kWafMaxSegments || room(lane) < n) flush_lane(lane);
+  void reserve(int b, size_t n) noexcept {
+    if (segment_count_[b] == kWafMaxSegments || room(b) < n) flush_buffer(b);
   }
-  void close(int lane, uint32_t fields, size_t n) noexcept {
-    length_[lane] += n;
-    segments_[lane][segment_count_[lane]++] = {static_cast<uint32_t>(length_[lane]), fields};
-    buf_[lane][length_[lane]++] = '\0';
+  void close(int b, uint32_t fields, size_t n) noexcept {
+    length_[b] += n;
+    segments_[b][segment_count_[b]++] = {static_cast<uint32_t>(length_[b]), fields};
+    buf_[b][length_[b]++] = '\0';
   }
+  // Closes the `n` bytes written at the end of the lane's `any` buffer as a segment of the
+  // buffer of their tier; returns where the segment now is. Without `may_flush`, a tier
+  // buffer that is full is not matched and emptied: the bytes stay in `any` (whose database
+  // holds every pattern of the tier's).
+  std::string_view settle(int lane, uint32_t fields, size_t n, bool may_flush = true) noexcept;
+  // Moves the segments held by add_pair() in the lane's `any` buffer to their common tier.
+  void release(int lane) noexcept;
   void add_second_form(int lane, uint32_t fields, std::string_view text, bool path) noexcept;
-  void flush_lane(int lane) noexcept;
+  void flush_buffer(int b) noexcept;
 
   const WafEngine& e_;
   WafScratch& s_;
   WafRequestState& st_;
   WafForm form_;
-  char* buf_[kWafLanes] = {};
-  WafSegment* segments_[kWafLanes] = {};
-  size_t length_[kWafLanes] = {};  // with the leading NUL
-  size_t segment_count_[kWafLanes] = {};
+  char* buf_[kWafBuffers] = {};
+  WafSegment* segments_[kWafBuffers] = {};
+  size_t length_[kWafBuffers] = {};  // with the leading NUL
+  size_t segment_count_[kWafBuffers] = {};
+  std::string_view added_;         // the segment add() closed last (for add_path)
+  bool hold_ = false;              // in add_pair(): segments stay in `any` until released
+  uint16_t held_[kWafLanes] = {};  // segments held at the end of each lane's `any` buffer
+  bool pinned_[kWafLanes] = {};    // `any` was matched during the hold: nothing is moved
 };
 
 }  // namespace gauntlet

@@ -1,4 +1,4 @@
-// build_waf_engine: rule files -> Hyperscan databases per (form, lane), and the per-worker
+// build_waf_engine: rule files -> Hyperscan databases per (form, lane, tier), and the per-worker
 // scratch. Control core only.
 #include <algorithm>
 #include <fmt/format.h>
@@ -58,6 +58,20 @@ bool form_applies(WafTransform t, WafForm form) noexcept {
   return t == WafTransform::both || (form == kWafRaw) == (t == WafTransform::raw);
 }
 
+// The Hyperscan flags of a rule's patterns in a database of `form` (`mode`: HS_MODE_BLOCK,
+// or HS_MODE_STREAM for the body stream).
+unsigned pattern_flags(const WafRule& r, WafForm form, unsigned mode) noexcept {
+  // Normalised text is lower case: its patterns are caseless whatever the rule says. No
+  // single-match: a scan covers all fields of a request, and a pattern's first match may
+  // be in a field its rule does not look at (a rule counts once per request anyway).
+  // The body stream sees raw bytes: the patterns written for normalised text are caseless
+  // there, raw ones stay as written.
+  const bool caseless =
+      mode == HS_MODE_STREAM ? r.transform != WafTransform::raw : form == kWafNormalised;
+  return (r.hs_flags & ~static_cast<unsigned>(HS_FLAG_SINGLEMATCH)) |
+         (caseless ? HS_FLAG_CASELESS : 0u);
+}
+
 // Compiles the patterns `ids` (indexes into refs) into one database (`mode`: HS_MODE_BLOCK,
 // or HS_MODE_STREAM for the body stream).
 hs_database_t* compile(const WafEngine& e, const std::vector<PatternRef>& refs,
@@ -72,15 +86,7 @@ hs_database_t* compile(const WafEngine& e, const std::vector<PatternRef>& refs,
     const std::string& written = r.patterns[refs[id].pattern].expression;
     if (mode == HS_MODE_BLOCK) framed.push_back(framed_expression(written));
     expressions.push_back(mode == HS_MODE_BLOCK ? framed.back().c_str() : written.c_str());
-    // Normalised text is lower case: its patterns are caseless whatever the rule says. No
-    // single-match: a scan covers all fields of a request, and a pattern's first match may
-    // be in a field its rule does not look at (a rule counts once per request anyway).
-    // The body stream sees raw bytes: the patterns written for normalised text are caseless
-    // there, raw ones stay as written.
-    const bool caseless =
-        mode == HS_MODE_STREAM ? r.transform != WafTransform::raw : form == kWafNormalised;
-    flags.push_back((r.hs_flags & ~static_cast<unsigned>(HS_FLAG_SINGLEMATCH)) |
-                    (caseless ? HS_FLAG_CASELESS : 0u));
+    flags.push_back(pattern_flags(r, form, mode));
     hs_ids.push_back(id);
   }
   hs_database_t* db = nullptr;
@@ -102,6 +108,23 @@ hs_database_t* compile(const WafEngine& e, const std::vector<PatternRef>& refs,
   }
   hs_free_compile_error(err);
   return db;
+}
+
+// Of the patterns `ids`, those that may match a value of `tier` (waf_alphabet.h), as they
+// are compiled in a block-mode database of `form`.
+std::vector<uint32_t> patterns_within(const WafEngine& e, const std::vector<PatternRef>& refs,
+                                      const std::vector<uint32_t>& ids, WafForm form,
+                                      WafTier tier) {
+  if (tier == kWafTierAny) return ids;
+  const WafByteSet alphabet = waf_tier_bytes(tier);
+  std::vector<uint32_t> within;
+  for (uint32_t id : ids) {
+    const WafRule& r = e.rules[refs[id].rule];
+    const std::string framed = framed_expression(r.patterns[refs[id].pattern].expression);
+    if (waf_pattern_may_match_within(framed, pattern_flags(r, form, HS_MODE_BLOCK), alphabet))
+      within.push_back(id);
+  }
+  return within;
 }
 
 // The streaming database for bodies longer than the buffer: every pattern of a rule naming
@@ -185,12 +208,19 @@ WafEnginePtr build_waf_engine(const std::vector<std::string>& files, uint32_t bo
           ids.push_back(id);
       }
       if (ids.empty()) continue;
-      hs_database_t*& db = e->databases[form][lane];
-      db = compile(*e, refs, ids, static_cast<WafForm>(form), HS_MODE_BLOCK, error);
-      if (db == nullptr) return nullptr;
-      if (hs_alloc_scratch(db, &e->scratch_prototype) != HS_SUCCESS) {
-        error = "waf: cannot allocate Hyperscan scratch";
-        return nullptr;
+      e->tiered[form][lane] = waf_lane_tiered(lane);
+      for (int tier = 0; tier < kWafTiers; ++tier) {
+        if (tier != kWafTierAny && !e->tiered[form][lane]) continue;
+        const std::vector<uint32_t> tier_ids =
+            patterns_within(*e, refs, ids, static_cast<WafForm>(form), static_cast<WafTier>(tier));
+        if (tier_ids.empty()) continue;  // values of the tier need no scan in this lane
+        hs_database_t*& db = e->databases[form][waf_buffer(lane, tier)];
+        db = compile(*e, refs, tier_ids, static_cast<WafForm>(form), HS_MODE_BLOCK, error);
+        if (db == nullptr) return nullptr;
+        if (hs_alloc_scratch(db, &e->scratch_prototype) != HS_SUCCESS) {
+          error = "waf: cannot allocate Hyperscan scratch";
+          return nullptr;
+        }
       }
     }
   }
@@ -207,10 +237,16 @@ WafScratchPtr make_waf_scratch(const WafEngine& engine) {
       hs_clone_scratch(engine.scratch_prototype, &s->hs) != HS_SUCCESS)
     return nullptr;
   s->capacity = engine.text_capacity;
+  s->tier_capacity = std::min(s->capacity, kWafTierBufferBytes);
   for (int form = 0; form < kWafForms; ++form) {
     for (int lane = 0; lane < kWafLanes; ++lane) {
-      s->text[form][lane] = std::make_unique<char[]>(s->capacity);
-      s->segments[form][lane] = std::make_unique<WafSegment[]>(kWafMaxSegments);
+      for (int tier = 0; tier < kWafTiers; ++tier) {
+        if (tier != kWafTierAny && !engine.tiered[form][lane]) continue;
+        const int b = waf_buffer(lane, tier);
+        s->text[form][b] =
+            std::make_unique<char[]>(tier == kWafTierAny ? s->capacity : s->tier_capacity);
+        s->segments[form][b] = std::make_unique<WafSegment[]>(kWafMaxSegments);
+      }
     }
   }
   s->decoded = std::make_unique<char[]>(s->capacity);

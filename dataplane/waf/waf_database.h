@@ -9,6 +9,13 @@
 // a field of the segment it ends in (checked in the match callback). Lanes exist for speed:
 // most of a request's bytes are header values, which only a few rules look at, so they are
 // scanned against those rules only, not against every pattern written for arguments.
+// Tiers (waf_alphabet.h): in every lane but the body, a value made only of letters, digits
+// and a few punctuation marks is joined into a buffer of its tier, matched against a database
+// of the lane's patterns that can match within the tier's alphabet (found by reading each
+// pattern at build; often a third of them), so the costly patterns never see those bytes.
+// Values are joined in the order they come, and a match across two of them is an accident of
+// that order, not something a rule looks for; with tiers every match stays within the values
+// of one tier, and a lane's matches may be reported in another order.
 // Hyperscan ids are indexes into pattern_rule, the same in every database.
 // A joined buffer starts with a NUL and every segment is followed by one, so a NUL is both
 // where a value starts and where it ends: block-mode patterns are compiled with every anchor
@@ -22,6 +29,7 @@
 
 #include <hs/hs.h>
 
+#include "dataplane/waf/waf_alphabet.h"
 #include "dataplane/waf/waf_engine.h"
 #include "dataplane/waf/waf_rules.h"
 
@@ -69,6 +77,16 @@ constexpr uint32_t waf_lane_fields(WafLane lane) noexcept {
   }
 }
 
+// Lanes whose values are split by tier: all but the body, matched as one stretch.
+constexpr bool waf_lane_tiered(int lane) noexcept { return lane != kWafLaneBody; }
+
+// One joined buffer per lane and tier. A tier's buffers hold values up to this size (a larger
+// body prefix would make them as large as the `any` buffers); a longer value is matched in
+// `any`.
+inline constexpr size_t kWafTierBufferBytes = 65536;
+inline constexpr int kWafBuffers = int{kWafLanes} * int{kWafTiers};
+constexpr int waf_buffer(int lane, int tier) noexcept { return lane * kWafTiers + tier; }
+
 // One stretch of a joined buffer: where it ends and which fields it stands for.
 struct WafSegment {
   uint32_t end = 0;     // offset just past its last byte (the NUL separator follows)
@@ -84,8 +102,11 @@ class WafEngine {
   bool field_forms[kWafFields][kWafForms] = {};  // some rule looks at the field in the form
   uint32_t form_fields[kWafForms] = {};          // the same as masks of waf_field_bit()
   std::vector<uint32_t> violation_rules;         // rules with a violation instead of patterns
-  // nullptr where no rule looks at that form of a field of that lane
-  hs_database_t* databases[kWafForms][kWafLanes] = {};
+  // Per form, lane and tier (waf_buffer()): nullptr where no rule looks at that form of a
+  // field of that lane, or none of them can match within the tier's alphabet.
+  hs_database_t* databases[kWafForms][kWafBuffers] = {};
+  // The lane has rules for the form and splits its values by tier.
+  bool tiered[kWafForms][kWafLanes] = {};
   // Streaming mode: the patterns of rules naming `body` (normalised ones caseless: the
   // stream sees the bytes as sent), for bodies longer than body_inspect_bytes.
   hs_database_t* body_stream = nullptr;
@@ -109,10 +130,12 @@ class WafScratch {
  public:
   ~WafScratch();
   hs_scratch_t* hs = nullptr;
-  std::unique_ptr<char[]> text[kWafForms][kWafLanes];  // joined buffers
-  std::unique_ptr<WafSegment[]> segments[kWafForms][kWafLanes];
+  // Joined buffers per form and waf_buffer() (a tier's only where the lane is tiered).
+  std::unique_ptr<char[]> text[kWafForms][kWafBuffers];
+  std::unique_ptr<WafSegment[]> segments[kWafForms][kWafBuffers];
   std::unique_ptr<char[]> decoded;  // one JSON string, unescaped
-  size_t capacity = 0;
+  size_t capacity = 0;              // bytes of each `any` buffer and of `decoded`
+  size_t tier_capacity = 0;         // bytes of each tier's buffer (at most kWafTierBufferBytes)
   // Opened once against the engine's body_stream; each flow's state is expanded into it,
   // scanned and compressed back (hs_reset_and_expand_stream / hs_compress_stream), so no
   // stream is allocated on the hot path.

@@ -113,24 +113,26 @@ void Inspector::head_fields(WafBatch& b) noexcept {
     // by one: the decoded query as a whole would let a pattern run across arguments.
     b.add(bit(WafField::query) | (raw ? bit(WafField::args) : 0), req_.query, WafDecode::form);
     waf_args::for_each_pair(req_.query, '&', [&](std::string_view n, std::string_view v) {
-      b.add(bit(WafField::args_names) | (raw ? 0 : bit(WafField::args)), n, WafDecode::form);
-      if (raw) return;
-      b.add(bit(WafField::args), v, WafDecode::form);
+      if (raw) {
+        b.add(bit(WafField::args_names), n, WafDecode::form);
+        return;
+      }
+      b.add_pair(bit(WafField::args_names) | bit(WafField::args), n, bit(WafField::args), v,
+                 WafDecode::form);
       b.add(bit(WafField::args), waf_args::encoded_pair_value(n), WafDecode::form);
     });
   }
   for (const HttpHeader& h : req_.headers) {
-    b.add(bit(WafField::header_names), h.name);
     if (!http_syntax::iequals(h.name, "cookie")) {
-      b.add(header_fields(h.name), h.value);
+      b.add_pair(bit(WafField::header_names), h.name, header_fields(h.name), h.value);
       continue;
     }
+    b.add(bit(WafField::header_names), h.name);
     // Raw: the header value is its cookies' raw form. Normalised: each name and value.
     b.add(bit(WafField::headers) | (raw ? bit(WafField::cookies) : 0), h.value);
     if (raw) continue;
     waf_args::for_each_pair(h.value, ';', [&](std::string_view n, std::string_view v) {
-      b.add(bit(WafField::cookies), n);
-      b.add(bit(WafField::cookies), v);
+      b.add_pair(bit(WafField::cookies), n, bit(WafField::cookies), v);
     });
   }
 }
@@ -147,8 +149,7 @@ void Inspector::head() noexcept {
 void Inspector::trailer(const HttpHeader& h) noexcept {
   for (WafForm form : {kWafRaw, kWafNormalised}) {
     WafBatch b(e_, s_, st_, form);
-    b.add(bit(WafField::header_names), h.name);
-    b.add(bit(WafField::headers), h.value);
+    b.add_pair(bit(WafField::header_names), h.name, bit(WafField::headers), h.value);
     b.flush();
   }
 }
@@ -207,9 +208,11 @@ void Inspector::body_fields(WafBatch& b, std::string_view body) noexcept {
     // In raw form the whole body (added above) is its arguments' raw form.
     const bool raw = b.form() == kWafRaw;
     waf_args::for_each_pair(body, '&', [&](std::string_view n, std::string_view v) {
-      b.add(bit(WafField::args_names), n, WafDecode::form);
-      if (raw) return;
-      b.add(bit(WafField::body_args), v, WafDecode::form);
+      if (raw) {
+        b.add(bit(WafField::args_names), n, WafDecode::form);
+        return;
+      }
+      b.add_pair(bit(WafField::args_names), n, bit(WafField::body_args), v, WafDecode::form);
       b.add(bit(WafField::body_args), waf_args::encoded_pair_value(n), WafDecode::form);
     });
   } else if (multipart) {
@@ -217,8 +220,8 @@ void Inspector::body_fields(WafBatch& b, std::string_view body) noexcept {
         body, waf_args::multipart_boundary(type),
         [&](std::string_view n, std::string_view filename, std::string_view content) {
           // A file's content is data, not an argument: only its name is matched.
-          b.add(bit(WafField::args_names), n);
-          b.add(bit(WafField::body_args), filename.empty() ? content : filename);
+          b.add_pair(bit(WafField::args_names), n, bit(WafField::body_args),
+                     filename.empty() ? content : filename);
         });
   } else if (json) {
     waf_args::for_each_json_string(

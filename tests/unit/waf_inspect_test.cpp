@@ -71,6 +71,10 @@ constexpr const char* kRules = R"(rules:
     family: test
     fields: [args_names]
     patterns: ['^secret_name$']
+  - id: "path-then-url"
+    family: rfi
+    fields: [args]
+    patterns: ['(?:^|\x00)[a-z_]{0,20}_path\x00https?://']
 )";
 
 class WafInspectTest : public ::testing::Test {
@@ -175,6 +179,20 @@ TEST_F(WafInspectTest, ValueOfFieldsInSeveralLanesIsMatchedForEach) {
   EXPECT_EQ(many.fields, std::vector<std::string>{"args"});
 }
 
+TEST_F(WafInspectTest, AnArgumentNameIsFollowedByItsValueWhateverTheirTiers) {
+  // The name is plain text and the value a URL (waf_alphabet.h tiers): a rule that reads the
+  // name and the value after it still sees them side by side.
+  const Verdict v = run(get("/?a=1&base_path=https://evil.example/x.txt"));
+  EXPECT_EQ(v.decision, WafDecision::block);
+  EXPECT_EQ(v.rules, std::vector<std::string>{"path-then-url"});
+  for (const char* name : {"base_path", "base_path%27"})
+    EXPECT_EQ(run(get(std::string("/?") + name + "=http://x/&b=c")).decision,
+              name == std::string("base_path") ? WafDecision::block : WafDecision::pass)
+        << name;
+  // A URL that is not this name's value is nothing to the rule.
+  EXPECT_EQ(run(get("/?base_path=1&next=https://evil.example/")).decision, WafDecision::pass);
+}
+
 TEST_F(WafInspectTest, EvasionsAreNormalisedAway) {
   for (const char* target : {
            "/?q=1%20UNION%20SELECT%20x",        // percent-encoding
@@ -248,6 +266,23 @@ TEST_F(WafInspectTest, BodiesAreSplitIntoArguments) {
             WafDecision::block);
   EXPECT_EQ(run(post("/f", "application/json", R"({"note": "a union station"})")).decision,
             WafDecision::pass);
+}
+
+TEST(WafInspectLargeValues, ValuesLargerThanATiersBufferAreMatchedAll) {
+  // A body prefix of 200 KB: a plain value longer than a tier's buffer (kWafTierBufferBytes)
+  // is matched in the lane's `any` buffer, its end included; so is a long name's value.
+  std::string error;
+  const WafEnginePtr engine = build_waf_engine({write_rules("rules.yaml", kRules)}, 200000, error);
+  ASSERT_NE(engine, nullptr) << error;
+  const std::string filler(100000, 'a');
+  for (const std::string& body :
+       {"q=" + filler + "+union+select+1", "n" + filler + "=union+select+1",
+        "q=" + filler + "&w=1+union+select+2"}) {
+    Runner r(*engine);
+    const auto& v = r.feed(post("/f", "application/x-www-form-urlencoded", body));
+    ASSERT_EQ(v.size(), 1u);
+    EXPECT_EQ(v.front().decision, WafDecision::block) << body.substr(body.size() - 30);
+  }
 }
 
 TEST_F(WafInspectTest, WhatFollowsAnEncodedEqualsSignInANameIsMatchedAsAValue) {
