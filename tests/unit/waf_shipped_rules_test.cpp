@@ -121,6 +121,26 @@ TEST_F(ShippedRulesTest, BlocksVariantsOfTheAttackClasses) {
       {"sqli: SQL function name alone as the value", post("/c", form, "x=decode+%3D+%28")},
       {"sqli: statement in a custom header",
        get("/", "X-Request-Id: 7 UNION ALL SELECT password FROM users\r\n")},
+      {"sqli: out of a JSON string into the object",
+       get("/api?filter=%22%3A1%7D%2C%7B%22role%22%3A%22admin")},
+      {"sqli: literal closed, column list continued", get("/item?id=%27%2C+null%2C+null")},
+      {"sqli: literal closed, arithmetic continued", get("/q?n=%27+*+7")},
+      {"sqli: a value of concatenated literals", get("/q?s=%22.%22.%22.%22")},
+      {"sqli: a delay's time after a closing quote", get("/q?d=%270%3A0%3A9")},
+      {"sqli: probe with two kinds of quote", get("/q?s=%60%22")},
+      {"sqli: probe of a quote and comment marks", get("/q?s=%27%3F%3D--")},
+      {"sqli: LIKE with its literal left open", get("/q?name=admin+like+%22")},
+      {"sqli: boolean on a quoted number glued on", get("/q?id=x+and+%277%27y")},
+      {"sqli: an UPDATE's assignment list", post("/c", form, "v=name+%3D+%27x%27%2C+%28-1%29")},
+      {"sqli: a column name closed and assigned", get("/q?s=%2Cpassword%27%3Dx")},
+      {"sqli: a literal closed and another opened", get("/q?id=7%22+%22+(")},
+      {"sqli: a user name closed with a quote", post("/login", form, "user=root+%27")},
+      {"sqli: MySQL DIV as a function", get("/q?x=div(100%2C7)")},
+      {"overflow: one past the unsigned 64-bit range", get("/items?limit=18446744073709551616")},
+      {"sqli: variable assigned after a bracket", get("/q?x=%27)+set+%40pw%3D1")},
+      {"sqli: condition cut off after a path", get("/go?next=%2Faccount%2Fsettings+and+(")},
+      {"sqli: statement glued to a comment", get("/q?s=--truncate")},
+      {"unix rce: command word split by quotes", get("/ping?h=8.8.8.8%3B%27w%27hoami")},
   };
   for (const auto& [name, request] : attacks) {
     const auto v = run(request);
@@ -179,6 +199,16 @@ TEST_F(ShippedRulesTest, PassesOrdinaryTraffic) {
            "<item sku=\"AB-1\" qty=\"2\">Men's shoes - select your size</item>"
            "<note>Socks &amp; laces; or drop them at the door</note></order>"),
       get("/", "X-Request-Id: 4f1c9a-union-select-7\r\nIf-None-Match: \"33a64df5\"\r\n"),
+      // quotes, numbers and operators as ordinary values carry them
+      get("/search?q=%22like%22+button+design&sort=new"),
+      get("/export?delimiter=%3B&quote=%22&escape=%5C"),
+      get("/search?q=rock+%27n%27+roll+the+smiths%27+greatest+hits"),
+      get("/api/stats?max=2147483647&min=-2147483648&unsigned=4294967295"),
+      post("/api", "application/json", R"({"expr":"a*b","ratio":"3/4","time":"10:30"})"),
+      get("/quote?text=%27Hello%27%2C+she+said%2C+%27it%27s+5%3A30%27"),
+      get("/search?q=%27don%27t+stop%27+%27we%27re+here%27+%27i%27ll+go%27+lyrics"),
+      post("/import", "application/x-www-form-urlencoded",
+           "row=%22Smith%22%2C%22John%22%2C42&go=%2Fblog%2Fsalt-and-pepper"),
   };
   for (const std::string& request : requests) {
     const auto v = run(request);
