@@ -16,7 +16,8 @@
 #     --corpus DIR  where corpora, logs and crash inputs live (default
 #                   $GAUNTLET_FUZZ_CORPUS or ~/.cache/gauntlet-fuzz)
 #     --no-build    run the harnesses as built (no ninja first)
-#     HARNESS       packet icmp_quote tls_hello http_request normalise xml config rules pipeline
+#     HARNESS       packet icmp_quote tls_hello http_request normalise xml waf_pattern config
+#                   rules pipeline
 #
 # Exit status: 0 when no harness crashed or reported, 1 otherwise, 2 on a usage error.
 # A crash input replays with: BUILD/tests/fuzz/<harness>_fuzz CORPUS/artifacts/<file>
@@ -42,8 +43,9 @@ done
 
 # Harness -> the seed folder make_seeds.py writes for it (as in tests/fuzz/meson.build).
 declare -A seed_of=([packet]=frames [icmp_quote]=frames [tls_hello]=tls [http_request]=http
-  [normalise]=normalise [xml]=xml [config]=config [rules]=rules [pipeline]=pipeline)
-all=(packet icmp_quote tls_hello http_request normalise xml config rules pipeline)
+  [normalise]=normalise [xml]=xml [waf_pattern]=waf_pattern [config]=config [rules]=rules
+  [pipeline]=pipeline)
+all=(packet icmp_quote tls_hello http_request normalise xml waf_pattern config rules pipeline)
 [ ${#harnesses[@]} -eq 0 ] && harnesses=("${all[@]}")
 for h in "${harnesses[@]}"; do
   [ -n "${seed_of[$h]:-}" ] || { echo "fuzz_long: unknown harness $h" >&2; exit 2; }

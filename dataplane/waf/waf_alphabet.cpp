@@ -43,6 +43,8 @@ class Reader {
   char peek() const noexcept { return at_end() ? '\0' : e_[i_]; }
 
   bool alternation() noexcept {
+    if (depth_ == kMaxNesting) return unknown_ = true;  // bounded recursion on any input
+    ++depth_;
     const bool caseless = caseless_, dotall = dotall_;  // (?i) lasts to the group's end
     bool viable = sequence();
     while (!unknown_ && peek() == '|' && !at_end()) {
@@ -50,6 +52,7 @@ class Reader {
       viable = sequence() || viable;
     }
     caseless_ = caseless, dotall_ = dotall;
+    --depth_;
     return viable;
   }
 
@@ -104,9 +107,11 @@ class Reader {
     return false;
   }
   bool byte_viable(int b) const noexcept {
-    WafByteSet s{};
-    s[static_cast<size_t>(b & 0xff)] = true;
-    return set_viable(s);
+    b &= 0xff;
+    if (allowed_[static_cast<size_t>(b)]) return true;
+    if (caseless_ && b >= 'a' && b <= 'z') return allowed_[static_cast<size_t>(b - 32)];
+    if (caseless_ && b >= 'A' && b <= 'Z') return allowed_[static_cast<size_t>(b + 32)];
+    return false;
   }
 
   bool atom() noexcept {
@@ -361,8 +366,11 @@ class Reader {
     return set_viable(s);
   }
 
+  static constexpr int kMaxNesting = 200;  // groups deeper than this: "may match"
+
   std::string_view e_;
   size_t i_ = 0;
+  int depth_ = 0;
   bool caseless_;
   bool dotall_;
   bool unknown_ = false;  // something not modelled: the answer is "may match"

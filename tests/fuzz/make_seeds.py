@@ -9,6 +9,7 @@
   xml        XML bodies: tools/waf/benign/xml_documents.py and a few hostile shapes below
   config     rules/gauntlet.yaml and pcaps/*/config.yaml
   rules      rule lines from those configs and ClassBench lines
+  waf_pattern  the patterns of rules/waf/*.yaml
 
 Each harness's control bytes are put in front here, so the committed seeds stay plain
 text. Only the standard library: the pcap and pcapng readers are the few lines below.
@@ -181,6 +182,15 @@ def xml_seeds(w, root):
         w.add("xml", bytes([0x0c if i % 3 == 0 else 0xc0]) + d)
 
 
+def waf_pattern_seeds(w, root):
+    """Every pattern of the shipped WAF rules (YAML single-quoted scalars), caseless."""
+    for path in sorted((root / "rules" / "waf").glob("*.yaml")):
+        for line in path.read_text().splitlines():
+            line = line.strip()
+            if line.startswith("- '") and line.endswith("'"):
+                w.add("waf_pattern", b"\x01" + line[3:-1].replace("''", "'").encode())
+
+
 def config_seeds(w, root):
     configs = [root / "rules" / "gauntlet.yaml"] + sorted((root / "pcaps").glob("*/config.yaml"))
     for c in configs:
@@ -216,6 +226,7 @@ def main():
     normalise_seeds(w, here, root)
     xml_seeds(w, root)
     config_seeds(w, root)
+    waf_pattern_seeds(w, root)
     summary = " ".join(f"{k} {len(list((args.out / k).iterdir()))}" for k in sorted(w.counts))
     if args.stamp:
         args.stamp.write_text(summary + "\n")

@@ -98,6 +98,10 @@ TEST(WafAlphabet, WhatIsNotModelledIsTakenToMatch) {
   EXPECT_TRUE(plain(R"((?='))"));  // a lookaround is an assertion: always true
   EXPECT_TRUE(plain(R"(a(b)"));    // unbalanced: Hyperscan's error, not ours
   EXPECT_TRUE(plain(R"(*a)"));
+  // Nesting past what the reader follows: "may match", read in bounded depth.
+  const std::string deep = std::string(100000, '(') + "'" + std::string(100000, ')');
+  EXPECT_TRUE(plain(deep));
+  EXPECT_FALSE(plain(std::string(50, '(') + "'" + std::string(50, ')')));
 }
 
 std::vector<std::string> shipped_rule_files() {

@@ -1,0 +1,94 @@
+// Fuzzes the reading of WAF patterns for tiers (dataplane/waf/waf_alphabet.h). Input: one
+// control byte (bit 0: caseless, bit 1: dotall), then a pattern (at most 512 bytes). Checked:
+// the reading ends on any input; a tier's answer is never "no" where a smaller tier's is
+// "may match"; and where Hyperscan compiles the pattern and the reading says it cannot match a
+// tier's values, it matches none of the values made of the input's own bytes of that tier.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <hs/hs.h>
+
+#include "dataplane/waf/waf_alphabet.h"
+#include "tests/fuzz/fuzz_support.h"
+
+namespace {
+
+using namespace gauntlet;
+using gauntlet::fuzz::check;
+
+// Values of `tier` built from the bytes of `pattern` that belong to it: as they come, and
+// each run of them alone (so a literal word of the pattern is tried as a value).
+std::string tier_values(std::string_view pattern, const WafByteSet& tier) {
+  std::string all(1, '\0'), runs(1, '\0');
+  bool in_run = false;
+  for (const char c : pattern) {
+    if (!tier[static_cast<unsigned char>(c)]) {
+      if (in_run) runs += '\0';
+      in_run = false;
+      continue;
+    }
+    all += c;
+    runs += c;
+    in_run = true;
+  }
+  return all + '\0' + runs.substr(1) + '\0';
+}
+
+// Compiles `pattern` once; false if Hyperscan refuses it.
+struct Compiled {
+  hs_database_t* db = nullptr;
+  hs_scratch_t* scratch = nullptr;
+  Compiled(const std::string& pattern, unsigned flags) {
+    hs_compile_error_t* error = nullptr;
+    if (hs_compile(pattern.c_str(), flags | HS_FLAG_ALLOWEMPTY, HS_MODE_BLOCK, nullptr, &db,
+                   &error) != HS_SUCCESS) {
+      hs_free_compile_error(error);
+      db = nullptr;
+      return;
+    }
+    if (hs_alloc_scratch(db, &scratch) != HS_SUCCESS) scratch = nullptr;
+  }
+  ~Compiled() {
+    hs_free_scratch(scratch);
+    hs_free_database(db);
+  }
+  // Some match of at least one byte in `text`.
+  bool matches(const std::string& text) const {
+    if (db == nullptr || scratch == nullptr) return false;
+    bool found = false;
+    hs_scan(
+        db, text.data(), static_cast<unsigned>(text.size()), 0, scratch,
+        [](unsigned, unsigned long long from, unsigned long long to, unsigned, void* c) {
+          if (to > from) *static_cast<bool*>(c) = true;  // an empty match needs no byte
+          return 0;
+        },
+        &found);
+    return found;
+  }
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size < 2) return 0;
+  const unsigned flags =
+      ((data[0] & 1) != 0 ? HS_FLAG_CASELESS : 0u) | ((data[0] & 2) != 0 ? HS_FLAG_DOTALL : 0u);
+  const std::string pattern(reinterpret_cast<const char*>(data + 1),
+                            std::min<size_t>(size - 1, 512));
+  if (pattern.find('\0') != std::string::npos) return 0;  // Hyperscan takes C strings
+  const WafByteSet plain = waf_tier_bytes(kWafTierPlain), text = waf_tier_bytes(kWafTierText);
+  const bool may_plain = waf_pattern_may_match_within(pattern, flags, plain);
+  const bool may_text = waf_pattern_may_match_within(pattern, flags, text);
+  check(!may_plain || may_text, "a pattern that may match plain values cannot match text ones");
+  if (may_plain && may_text) return 0;
+  const Compiled compiled(pattern, flags);
+  if (!may_plain)
+    check(!compiled.matches(tier_values(pattern, plain)),
+          "a pattern read as unable to match plain values matched one");
+  if (!may_text)
+    check(!compiled.matches(tier_values(pattern, text)),
+          "a pattern read as unable to match text values matched one");
+  return 0;
+}
