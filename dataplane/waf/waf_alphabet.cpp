@@ -6,6 +6,8 @@
 // repeat with a minimum of 0 nothing. Assertions and lookarounds are taken as always true.
 #include "dataplane/waf/waf_alphabet.h"
 
+#include <algorithm>
+
 #include <hs/hs.h>
 
 namespace gauntlet {
@@ -81,7 +83,7 @@ class Reader {
       unsigned min = 0;
       bool digits = false;
       while (j < e_.size() && is_digit(e_[j]))
-        min = min * 10 + static_cast<unsigned>(e_[j++] - '0'), digits = true;
+        min = std::min(min * 10 + static_cast<unsigned>(e_[j++] - '0'), 1000u), digits = true;
       if (!digits) return false;  // a literal '{'
       if (j < e_.size() && e_[j] == ',') {
         ++j;
@@ -256,7 +258,9 @@ class Reader {
         if (peek() == '{') {
           ++i_;
           int digits = 0;
-          while (!at_end() && hex_value(peek()) >= 0) v = v * 16 + hex_value(e_[i_++]), ++digits;
+          // Saturated past 0xff: only "one byte or a high one" matters, on any number of digits.
+          while (!at_end() && hex_value(peek()) >= 0)
+            v = std::min(v * 16 + hex_value(e_[i_++]), 0x100), ++digits;
           if (peek() != '}' || digits == 0) return -1;
           ++i_;
           return v > 0xff ? 0x80 : v;  // a code point past 0xff: its UTF-8 bytes are high

@@ -98,6 +98,10 @@ TEST(WafAlphabet, WhatIsNotModelledIsTakenToMatch) {
   EXPECT_TRUE(plain(R"((?='))"));  // a lookaround is an assertion: always true
   EXPECT_TRUE(plain(R"(a(b)"));    // unbalanced: Hyperscan's error, not ours
   EXPECT_TRUE(plain(R"(*a)"));
+  // Numbers of any length read without overflow (saturated).
+  EXPECT_FALSE(plain(R"(\x{0666666666666666666666666666666666666666})"));
+  EXPECT_TRUE(plain(R"(a'{0000000000000000000000000000000000000000,2})"));
+  EXPECT_FALSE(plain(R"(a'{99999999999999999999999999})"));
   // Nesting past what the reader follows: "may match", read in bounded depth.
   const std::string deep = std::string(100000, '(') + "'" + std::string(100000, ')');
   EXPECT_TRUE(plain(deep));
