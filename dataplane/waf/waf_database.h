@@ -14,8 +14,9 @@
 // of the lane's patterns that can match within the tier's alphabet (found by reading each
 // pattern at build; often a third of them), so the costly patterns never see those bytes.
 // Values are joined in the order they come, and a match across two of them is an accident of
-// that order, not something a rule looks for; with tiers every match stays within the values
-// of one tier, and a lane's matches may be reported in another order.
+// that order, except for a name and its value, which rules read together (931110): those are
+// added as a pair and kept side by side in the tier of the two (WafBatch::add_pair). With
+// tiers a lane's matches may be reported in another order.
 // Hyperscan ids are indexes into pattern_rule, the same in every database.
 // A joined buffer starts with a NUL and every segment is followed by one, so a NUL is both
 // where a value starts and where it ends: block-mode patterns are compiled with every anchor
