@@ -138,7 +138,12 @@ ip -n gs-router addr add 172.16.11.254/24 dev gs-ram
 ip -n gs-router addr add 172.16.2.254/24 dev gs-rb
 ip -n gs-router addr add 172.16.12.254/24 dev gs-rbm
 ip -n gs-router addr add 172.16.20.254/24 dev gs-rp
-in_ns gs-router sysctl -qw net.ipv4.ip_forward=1 net.ipv4.fib_multipath_hash_policy=1
+# The router hashes the 5-tuple from the headers (policy 3 with these fields): policy 1 takes
+# the hash a packet already carries, and a packet from a socket on this host (the client's
+# namespace) carries the socket's own hash, which Linux draws again when it retransmits a SYN,
+# so one connection could start through one instance and finish through the other.
+in_ns gs-router sysctl -qw net.ipv4.ip_forward=1 net.ipv4.fib_multipath_hash_policy=3 \
+  net.ipv4.fib_multipath_hash_fields=0x0037
 ip -n gs-a addr add 172.16.11.1/24 dev gs-a-m
 ip -n gs-a route add default via 172.16.11.254
 ip -n gs-b addr add 172.16.12.1/24 dev gs-b-m
