@@ -6,6 +6,8 @@
 #include <cstring>
 #include <utility>
 
+#include <rte_cycles.h>
+
 #include "dataplane/waf/normalise.h"
 
 namespace gauntlet {
@@ -273,7 +275,14 @@ void WafBatch::flush_buffer(int b) noexcept {
   hs_database_t* db = e_.databases[form_][b];
   if (segment_count_[b] > 0 && !done() && db != nullptr) {
     ScanContext c{&e_, &st_, buf_[b], segments_[b], segment_count_[b]};
+    const uint64_t start = s_.profile != nullptr ? rte_rdtsc() : 0;
     hs_scan(db, buf_[b], static_cast<unsigned>(length_[b]), 0, s_.hs, on_match, &c);
+    if (s_.profile != nullptr) [[unlikely]] {
+      const int lane = b / kWafTiers, tier = b % kWafTiers;
+      ++s_.profile->scans[form_][lane][tier];
+      s_.profile->bytes[form_][lane][tier] += length_[b];
+      s_.profile->cycles[form_][lane][tier] += rte_rdtsc() - start;
+    }
   }
   length_[b] = 1;  // the leading NUL stays
   segment_count_[b] = 0;

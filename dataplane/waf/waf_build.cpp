@@ -275,4 +275,20 @@ std::string_view waf_field_name(uint8_t field) noexcept {
   return field < kWafFields ? kWafFieldNames[field] : "";
 }
 
+void waf_attach_scan_profile(WafScratch& scratch, WafScanProfile* profile) noexcept {
+  scratch.profile = profile;
+}
+std::string_view waf_form_name(int form) noexcept {
+  return form == kWafRaw ? "raw" : form == kWafNormalised ? "normalised" : "";
+}
+std::string_view waf_lane_name(int lane) noexcept {
+  constexpr std::string_view names[kWafLanes] = {"headers", "content-type", "client", "line",
+                                                 "path",    "body",         "args"};
+  return lane >= 0 && lane < kWafLanes ? names[lane] : "";
+}
+std::string_view waf_tier_name(int tier) noexcept {
+  constexpr std::string_view names[kWafTiers] = {"plain", "text", "any"};
+  return tier >= 0 && tier < kWafTiers ? names[tier] : "";
+}
+
 }  // namespace gauntlet

@@ -141,6 +141,9 @@ class WafScratch {
   // scanned and compressed back (hs_reset_and_expand_stream / hs_compress_stream), so no
   // stream is allocated on the hot path.
   hs_stream_t* stream = nullptr;
+  WafScanProfile* profile = nullptr;  // waf_attach_scan_profile(); nullptr: not timed
 };
+static_assert(WafScanProfile::kForms == kWafForms && WafScanProfile::kLanes == kWafLanes &&
+              WafScanProfile::kTiers == kWafTiers);
 
 }  // namespace gauntlet

@@ -96,6 +96,22 @@ using WafScratchPtr = std::unique_ptr<WafScratch, WafScratchDeleter>;
 // nullptr only when Hyperscan cannot allocate (out of memory).
 WafScratchPtr make_waf_scratch(const WafEngine& engine);
 
+// Where Hyperscan's time goes, per joined buffer: for each form (raw, normalised), lane and
+// tier, the block-mode scans made, the bytes scanned and the TSC cycles they took. Off unless a
+// profile is attached to a scratch; then each scan reads the TSC twice. Owned by the caller,
+// written only by the worker that owns the scratch; read it when that worker is done.
+struct WafScanProfile {
+  static constexpr int kForms = 2, kLanes = 7, kTiers = 3;
+  uint64_t scans[kForms][kLanes][kTiers] = {};
+  uint64_t bytes[kForms][kLanes][kTiers] = {};
+  uint64_t cycles[kForms][kLanes][kTiers] = {};
+};
+// nullptr detaches.
+void waf_attach_scan_profile(WafScratch& scratch, WafScanProfile* profile) noexcept;
+std::string_view waf_form_name(int form) noexcept;  // "raw", "normalised"
+std::string_view waf_lane_name(int lane) noexcept;  // "headers", "content-type", ... "args"
+std::string_view waf_tier_name(int tier) noexcept;  // "plain", "text", "any"
+
 // Control core: compiles the rule files of `cfg`. nullptr and `error` (file:line:col or the
 // rule id with Hyperscan's message) when anything fails; nothing starts then.
 void destroy_waf_engine(WafEngine* engine) noexcept;

@@ -268,6 +268,34 @@ TEST_F(WafInspectTest, BodiesAreSplitIntoArguments) {
             WafDecision::pass);
 }
 
+TEST_F(WafInspectTest, ScanProfileCountsEachScanByFormLaneAndTier) {
+  Runner r(*engine_);
+  WafScanProfile profile;
+  waf_attach_scan_profile(r.scratch(), &profile);
+  // "q" and "hello" are plain text; "it's" needs the `any` tier (a quote).
+  r.feed(get("/search?q=hello&n=it%27s"));
+  ASSERT_EQ(r.verdicts().size(), 1u);
+  EXPECT_EQ(r.verdicts().front().decision, WafDecision::pass);
+  constexpr int kNormalised = 1, kArgs = 6, kPlain = 0, kAny = 2;
+  ASSERT_EQ(waf_form_name(kNormalised), "normalised");
+  ASSERT_EQ(waf_lane_name(kArgs), "args");
+  ASSERT_EQ(waf_tier_name(kPlain), "plain");
+  ASSERT_EQ(waf_tier_name(kAny), "any");
+  // One scan per buffer that held values: the leading NUL, then "q\0hello\0" in `plain` and
+  // "n\0it's\0" in `any` (a name stays in its value's tier).
+  EXPECT_EQ(profile.scans[kNormalised][kArgs][kPlain], 1u);
+  EXPECT_EQ(profile.bytes[kNormalised][kArgs][kPlain], 1u + 2u + 6u);
+  EXPECT_EQ(profile.scans[kNormalised][kArgs][kAny], 1u);
+  EXPECT_EQ(profile.bytes[kNormalised][kArgs][kAny], 1u + 2u + 5u);
+  EXPECT_GT(profile.cycles[kNormalised][kArgs][kPlain] + profile.cycles[kNormalised][kArgs][kAny],
+            0u);
+  // Detached, nothing more is counted.
+  waf_attach_scan_profile(r.scratch(), nullptr);
+  const WafScanProfile before = profile;
+  r.feed(get("/search?q=again"));
+  EXPECT_EQ(profile.scans[kNormalised][kArgs][kPlain], before.scans[kNormalised][kArgs][kPlain]);
+}
+
 TEST(WafInspectLargeValues, ValuesLargerThanATiersBufferAreMatchedAll) {
   // A body prefix of 200 KB: a plain value longer than a tier's buffer (kWafTierBufferBytes)
   // is matched in the lane's `any` buffer, its end included; so is a long name's value.

@@ -66,6 +66,7 @@ class Runner {
     return verdicts_;
   }
   const std::vector<Verdict>& verdicts() const { return verdicts_; }
+  WafScratch& scratch() { return *scratch_; }
 
  private:
   void on_event(const HttpRequest& r, const HttpEvent& e) {

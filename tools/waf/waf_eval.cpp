@@ -4,7 +4,10 @@
 // Hyperscan scan of the same bytes with every pattern of the same rules in one database.
 //
 //   waf_eval --corpus FILE [--config FILE | --rules FILE...] [--threshold N] [--detect]
-//            [--passes N] [--misses] [--fp] [--json FILE]
+//            [--passes N] [--misses] [--fp] [--scan-profile] [--json FILE]
+//
+// --scan-profile runs the passes once more with every Hyperscan scan timed (TSC) and prints
+// scans, bytes and cycles per form, lane and tier (waf_attach_scan_profile).
 //
 // A request the parser rejects (a terminal protocol violation) counts as blocked, as the
 // dataplane resets such a flow; its "rule" is the violation's name. Benchmarks print
@@ -33,7 +36,7 @@ struct Options {
   std::string corpus, config, json;
   std::vector<std::string> rules;
   uint32_t threshold = 0;  // 0: the config's (or 5)
-  bool detect = false, misses = false, fps = false;
+  bool detect = false, misses = false, fps = false, scan_profile = false;
   uint32_t passes = 3;
 };
 
@@ -61,6 +64,8 @@ class Runner {
     state_.body_buffer = body_;
     state_.stream_state = stream_state_;
   }
+
+  void profile(WafScanProfile* p) noexcept { waf_attach_scan_profile(*scratch_, p); }
 
   // Returns blocked; `rules` (if given) gets the matched rule ids, `excerpt` the first
   // match's excerpt (escaped).
@@ -138,6 +143,34 @@ struct RawReference {
   }
 };
 
+// The profile's rows (form, lane, tier) that scanned anything, with each one's share of all
+// scan cycles, and the total per request.
+void print_scan_profile(const WafScanProfile& p, uint64_t requests) {
+  uint64_t total = 0;
+  for (const auto& form : p.cycles)
+    for (const auto& lane : form)
+      for (uint64_t c : lane) total += c;
+  std::printf("\nHyperscan scans (TSC cycles), per form, lane and tier:\n");
+  std::printf("%-10s %-12s %-5s %9s %11s %13s %8s %6s\n", "form", "lane", "tier", "scans", "bytes",
+              "cycles", "cyc/byte", "share");
+  for (int f = 0; f < WafScanProfile::kForms; ++f)
+    for (int l = 0; l < WafScanProfile::kLanes; ++l)
+      for (int t = 0; t < WafScanProfile::kTiers; ++t) {
+        if (p.scans[f][l][t] == 0) continue;
+        const auto c = static_cast<double>(p.cycles[f][l][t]);
+        std::printf("%-10s %-12s %-5s %9llu %11llu %13llu %8.1f %5.1f%%\n",
+                    std::string(waf_form_name(f)).c_str(), std::string(waf_lane_name(l)).c_str(),
+                    std::string(waf_tier_name(t)).c_str(),
+                    static_cast<unsigned long long>(p.scans[f][l][t]),
+                    static_cast<unsigned long long>(p.bytes[f][l][t]),
+                    static_cast<unsigned long long>(p.cycles[f][l][t]),
+                    c / static_cast<double>(p.bytes[f][l][t]),
+                    total > 0 ? 100.0 * c / static_cast<double>(total) : 0.0);
+      }
+  std::printf("all scans: %llu cycles, %.0f per request\n", static_cast<unsigned long long>(total),
+              requests > 0 ? static_cast<double>(total) / static_cast<double>(requests) : 0.0);
+}
+
 bool parse_args(int argc, char** argv, Options& o) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -158,6 +191,8 @@ bool parse_args(int argc, char** argv, Options& o) {
       o.misses = true;
     else if (a == "--fp")
       o.fps = true;
+    else if (a == "--scan-profile")
+      o.scan_profile = true;
     else if (a == "--json")
       o.json = next();
     else
@@ -173,7 +208,7 @@ int main(int argc, char** argv) {
   if (!parse_args(argc, argv, o)) {
     std::fprintf(stderr,
                  "usage: waf_eval --corpus FILE (--config FILE | --rules FILE...) [--threshold N]"
-                 " [--detect] [--passes N] [--misses] [--fp] [--json FILE]\n");
+                 " [--detect] [--passes N] [--misses] [--fp] [--scan-profile] [--json FILE]\n");
     return 2;
   }
   std::string error;
@@ -249,6 +284,14 @@ int main(int argc, char** argv) {
       "raw Hyperscan, same patterns in one database over the same bytes: %.2f Gbit/s "
       "per core (%.0f requests/s); WAF/raw = %.2f\n",
       ref_gbps, ref_cpu > 0 ? timing.requests / ref_cpu : 0, ref_gbps > 0 ? gbps / ref_gbps : 0);
+  if (o.scan_profile) {
+    WafScanProfile profile;
+    runner.profile(&profile);
+    for (uint32_t p = 0; p < o.passes; ++p)
+      for (const CorpusRequest& r : corpus) runner.run(r.bytes, nullptr);
+    runner.profile(nullptr);
+    print_scan_profile(profile, timing.requests);
+  }
   if (o.misses || o.fps) {
     for (size_t i = 0; i < corpus.size(); ++i) {
       const CorpusRequest& r = corpus[i];
