@@ -77,6 +77,17 @@ case "${1:-}" in
     fi
     meson test -C "$build-fuzz" --suite fuzz --print-errorlogs --num-processes "$(nproc)" ||
       status=1
+    # One line per test that did not pass, last, so that the end of a long log names them.
+    for dir in "$build" "$build-asan" "$build-fuzz"; do
+      log="$dir/meson-logs/testlog.json"
+      [ -f "$log" ] || continue
+      python3 -c 'import json, sys
+for line in open(sys.argv[1]):
+    test = json.loads(line)
+    if test["result"] not in ("OK", "SKIP", "EXPECTEDFAIL"):
+        print("not passed: %s: %s %s after %.1f s"
+              % (sys.argv[2], test["name"], test["result"], test["duration"]))' "$log" "$dir"
+    done
     exit "$status"
     ;;
   "") ;;

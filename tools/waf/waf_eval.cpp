@@ -144,31 +144,39 @@ struct RawReference {
 };
 
 // The profile's rows (form, lane, tier) that scanned anything, with each one's share of all
-// scan cycles, and the total per request.
-void print_scan_profile(const WafScanProfile& p, uint64_t requests) {
+// scan cycles, the size of its database (a scan's working set: the databases of one request
+// together compete for the cache), and the total per request.
+void print_scan_profile(const WafScanProfile& p, const WafEngine& engine, uint64_t requests) {
   uint64_t total = 0;
   for (const auto& form : p.cycles)
     for (const auto& lane : form)
       for (uint64_t c : lane) total += c;
   std::printf("\nHyperscan scans (TSC cycles), per form, lane and tier:\n");
-  std::printf("%-10s %-12s %-5s %9s %11s %13s %8s %6s\n", "form", "lane", "tier", "scans", "bytes",
-              "cycles", "cyc/byte", "share");
+  std::printf("%-10s %-12s %-5s %9s %11s %13s %8s %6s %8s\n", "form", "lane", "tier", "scans",
+              "bytes", "cycles", "cyc/byte", "share", "db KiB");
+  size_t all_db_bytes = 0;
   for (int f = 0; f < WafScanProfile::kForms; ++f)
     for (int l = 0; l < WafScanProfile::kLanes; ++l)
       for (int t = 0; t < WafScanProfile::kTiers; ++t) {
         if (p.scans[f][l][t] == 0) continue;
         const auto c = static_cast<double>(p.cycles[f][l][t]);
-        std::printf("%-10s %-12s %-5s %9llu %11llu %13llu %8.1f %5.1f%%\n",
+        size_t db_bytes = 0;
+        if (const hs_database_t* db = engine.databases[f][waf_buffer(l, t)]; db != nullptr)
+          hs_database_size(db, &db_bytes);
+        all_db_bytes += db_bytes;
+        std::printf("%-10s %-12s %-5s %9llu %11llu %13llu %8.1f %5.1f%% %8zu\n",
                     std::string(waf_form_name(f)).c_str(), std::string(waf_lane_name(l)).c_str(),
                     std::string(waf_tier_name(t)).c_str(),
                     static_cast<unsigned long long>(p.scans[f][l][t]),
                     static_cast<unsigned long long>(p.bytes[f][l][t]),
                     static_cast<unsigned long long>(p.cycles[f][l][t]),
                     c / static_cast<double>(p.bytes[f][l][t]),
-                    total > 0 ? 100.0 * c / static_cast<double>(total) : 0.0);
+                    total > 0 ? 100.0 * c / static_cast<double>(total) : 0.0, db_bytes / 1024);
       }
-  std::printf("all scans: %llu cycles, %.0f per request\n", static_cast<unsigned long long>(total),
-              requests > 0 ? static_cast<double>(total) / static_cast<double>(requests) : 0.0);
+  std::printf("all scans: %llu cycles, %.0f per request; databases scanned: %zu KiB\n",
+              static_cast<unsigned long long>(total),
+              requests > 0 ? static_cast<double>(total) / static_cast<double>(requests) : 0.0,
+              all_db_bytes / 1024);
 }
 
 bool parse_args(int argc, char** argv, Options& o) {
@@ -290,7 +298,7 @@ int main(int argc, char** argv) {
     for (uint32_t p = 0; p < o.passes; ++p)
       for (const CorpusRequest& r : corpus) runner.run(r.bytes, nullptr);
     runner.profile(nullptr);
-    print_scan_profile(profile, timing.requests);
+    print_scan_profile(profile, *engine, timing.requests);
   }
   if (o.misses || o.fps) {
     for (size_t i = 0; i < corpus.size(); ++i) {
