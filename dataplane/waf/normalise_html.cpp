@@ -2,6 +2,8 @@
 // deliberately small: the references that XSS payloads use to spell markup and JavaScript
 // punctuation, not the 2,000 names of the HTML standard.
 #include <array>
+#include <bit>
+#include <cstdint>
 #include <cstring>
 
 #include "dataplane/waf/normalise.h"
@@ -54,13 +56,27 @@ size_t decode_numeric(std::string_view in, size_t at, HtmlEntityText& text) noex
   return i - at;
 }
 
+// Per byte, the named entities whose name starts with it (bit k: kNamedEntities[k]). An '&'
+// before most bytes (a query's `&utm_source=`) starts no name and costs one lookup.
+static_assert(kNamedEntities.size() <= 64);
+constexpr std::array<uint64_t, 256> kNamedEntitiesByFirstByte = [] {
+  std::array<uint64_t, 256> t{};
+  for (size_t k = 0; k < kNamedEntities.size(); ++k)
+    t[static_cast<unsigned char>(kNamedEntities[k].name[0])] |= uint64_t{1} << k;
+  return t;
+}();
+
 // A named reference at in[at] == '&'. Returns the bytes consumed, 0 when no known name.
 size_t decode_named(std::string_view in, size_t at, HtmlEntityText& text) noexcept {
+  if (at + 1 >= in.size()) return 0;
   const std::string_view rest = in.substr(at + 1);
   const NamedEntity* best = nullptr;
-  for (const NamedEntity& e : kNamedEntities)
+  for (uint64_t candidates = kNamedEntitiesByFirstByte[static_cast<unsigned char>(rest[0])];
+       candidates != 0; candidates &= candidates - 1) {
+    const NamedEntity& e = kNamedEntities[static_cast<size_t>(std::countr_zero(candidates))];
     if (rest.starts_with(e.name) && (best == nullptr || e.name.size() > best->name.size()))
       best = &e;
+  }
   if (best == nullptr) return 0;
   size_t consumed = 1 + best->name.size();
   if (at + consumed < in.size() && in[at + consumed] == ';') ++consumed;
