@@ -115,6 +115,19 @@ NormaliseResult compress_whitespace(std::string_view in, std::span<char> out) no
 // not nest. "--" and "#" line comments are not touched.
 NormaliseResult replace_sql_comments(std::string_view in, std::span<char> out) noexcept;
 
+// What fold_text() reads: a value as sent (then a '%' means it needs percent-decoding first,
+// and in a form '+' is SP), or a value percent-decoded already.
+enum class FoldInput : uint8_t { sent_plain, sent_form, decoded };
+
+// The steps of normalise() for text after percent-decoding (NUL removed, HTML entities
+// decoded, whitespace runs as one SP, lower case) fused into one pass, for the WAF's values.
+// A value as sent with no '%' needs no decoding but '+' as SP (sent_form), so it is folded
+// straight from the request. `out` needs in.size() bytes and may be in.data(): nothing is
+// written past what was read. Returns false where the fold does not apply, and `out` is then
+// garbage (so is `in` if it is `out`): a '%' in a value as sent, or a NUL after an '&' (NUL
+// removal comes before entities, so that NUL may join a reference already passed over).
+bool fold_text(std::string_view in, char* out, FoldInput kind, size_t& length) noexcept;
+
 // Which field a value came from: it decides which decodings apply.
 enum class FieldKind : uint8_t {
   path,   // URL path: percent-decoding (no '+'), then path normalisation

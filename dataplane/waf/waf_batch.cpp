@@ -2,7 +2,6 @@
 #include "dataplane/waf/waf_batch.h"
 
 #include <algorithm>
-#include <array>
 #include <cstring>
 #include <utility>
 
@@ -51,81 +50,6 @@ int on_match(unsigned id, unsigned long long /*from*/, unsigned long long to, un
   waf_record(*c.engine, *c.state, rule, static_cast<WafField>(__builtin_ctz(fields)),
              {c.text + from, upto - from});
   return c.state->decision == WafDecision::block ? 1 : 0;  // nothing more to learn
-}
-
-constexpr bool is_space(char c) noexcept {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
-}
-
-constexpr char lower(char c) noexcept {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-// Bytes fold_text() copies as they are but for case: neither whitespace nor one of the bytes
-// that may need more ('%', NUL, '+', '&').
-constexpr std::array<bool, 256> kPlainByte = [] {
-  std::array<bool, 256> t{};
-  for (int b = 0; b < 256; ++b) {
-    const char c = static_cast<char>(b);
-    t[static_cast<size_t>(b)] = !is_space(c) && c != '%' && c != '\0' && c != '+' && c != '&';
-  }
-  return t;
-}();
-
-// What fold_text() reads: a value as sent (then a '%' means it needs percent-decoding first,
-// and in a form '+' is SP), or a value percent-decoded already.
-enum class FoldInput : uint8_t { sent_plain, sent_form, decoded };
-
-// The steps of normalise() after percent-decoding (NUL removed, HTML entities decoded,
-// whitespace runs as one SP, lower case) fused into one pass. A value as sent with no '%' needs
-// no decoding but '+' as SP, so it is folded straight from the request. `out` may be `in`:
-// nothing is written past what was read. false where the fold does not apply, and `out` is
-// then garbage (so is `in` if it is `out`): a '%' in a value as sent, or a NUL after an '&'
-// (NUL removal comes before entities, so that NUL may join a reference already passed over).
-bool fold_text(std::string_view in, char* out, FoldInput kind, size_t& length) noexcept {
-  size_t n = 0;
-  bool in_space = false;
-  bool amp_seen = false;
-  const auto put = [&](char c) noexcept {
-    if (is_space(c)) {
-      if (!in_space) out[n++] = ' ';
-      in_space = true;
-    } else {
-      in_space = false;
-      out[n++] = lower(c);
-    }
-  };
-  for (size_t i = 0; i < in.size(); ++i) {
-    const char c = in[i];
-    if (kPlainByte[static_cast<uint8_t>(c)]) {  // most bytes: one test, no branch on case
-      in_space = false;
-      out[n++] = lower(c);
-      continue;
-    }
-    if (c == '%' && kind != FoldInput::decoded) return false;
-    if (c == '\0') {
-      if (amp_seen) return false;
-      continue;
-    }
-    if (c == '+' && kind == FoldInput::sent_form) {
-      // SP before entities: a reference neither contains nor ends at one, so reading '+' for
-      // it below changes nothing.
-      put(' ');
-      continue;
-    }
-    if (c == '&') {
-      amp_seen = true;
-      HtmlEntityText text;
-      if (const size_t used = decode_html_entity(in, i, text); used > 0) {
-        for (uint8_t k = 0; k < text.size; ++k) put(text.bytes[k]);
-        i += used - 1;
-        continue;
-      }
-    }
-    put(c);
-  }
-  length = n;
-  return true;
 }
 
 // normalise() of a text field after percent-decoding (twice, and %u), as add() promises.

@@ -327,5 +327,67 @@ TEST(Normalise, ZeroCapacityTruncatesAnyNonEmptyInput) {
   EXPECT_FALSE(normalise(FieldKind::path, "", none).truncated());
 }
 
+// fold_text() must give what normalise() gives for text (no percent-decoding), as sent
+// ('+' as SP in a form) or decoded, wherever it applies; in place too. Values made of words,
+// whitespace runs, references, NUL, '+' and '%' in random order.
+TEST(FoldText, IsNormaliseOfTextInOnePass) {
+  const std::string pieces[] = {"Hello",
+                                "WORLD",
+                                "a",
+                                " ",
+                                "\t\r\n",
+                                "  ",
+                                "+",
+                                "&lt;",
+                                "&LT",
+                                "&amp;",
+                                "&",
+                                "&#65;",
+                                "&#x3C",
+                                "&nbsp;",
+                                "&lbrack",
+                                "\0"s,
+                                "%",
+                                "\xc3\xa9",
+                                "Select",
+                                "0123456789",
+                                "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+                                "abcdefghijklmnopqrstuvwxyz0123456789"};
+  uint32_t seed = 12345;
+  const auto next = [&seed] { return seed = seed * 1103515245u + 12345u, seed >> 8; };
+  NormaliseOptions text;
+  text.html_entities = true;
+  text.compress_whitespace = true;
+  int folded = 0;
+  for (int round = 0; round < 20000; ++round) {
+    std::string in;
+    for (uint32_t k = next() % 12; k > 0; --k) in += pieces[next() % std::size(pieces)];
+    for (const FoldInput kind : {FoldInput::sent_plain, FoldInput::sent_form, FoldInput::decoded}) {
+      SCOPED_TRACE("\"" + in + "\" as " + std::to_string(static_cast<int>(kind)));
+      std::string expected_in = in;
+      if (kind == FoldInput::sent_form)
+        for (char& c : expected_in)
+          if (c == '+') c = ' ';
+      std::string expected(in.size() + 16, '#');
+      expected.resize(normalise(FieldKind::text, expected_in, expected, text).length);
+      std::string out(in.size(), '#');
+      size_t n = 0;
+      const bool applies = fold_text(in, out.data(), kind, n);
+      const bool has_percent = in.find('%') != std::string::npos;
+      const size_t amp = in.find('&');
+      const bool nul_after_amp =
+          amp != std::string::npos && in.find('\0', amp) != std::string::npos;
+      EXPECT_EQ(applies, !(has_percent && kind != FoldInput::decoded) && !nul_after_amp);
+      if (!applies) continue;
+      ++folded;
+      EXPECT_EQ(out.substr(0, n), expected);
+      std::string in_place = in;
+      ASSERT_TRUE(fold_text(in_place, in_place.data(), kind, n));
+      EXPECT_EQ(in_place.substr(0, n), expected);
+    }
+  }
+  EXPECT_GT(folded, 20000);
+}
+
 }  // namespace
 }  // namespace gauntlet
