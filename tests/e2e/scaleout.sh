@@ -522,6 +522,27 @@ web_hashes_agree() {  # both instances: all three web backends up and the same w
 # The router's route to VIP as the kernel holds it (next hops, nexthop object id): a route
 # installed again while connections run can move a 5-tuple to the other next hop.
 route_state() { in_ns gs-router ip -d -j route show "$1/32"; }
+# Linux passes a flow to a next hop of a nexthop group only while that hop's neighbour entry
+# is valid; one still resolving (INCOMPLETE) sends the hop's flows to the other hop. The first
+# packet towards a hop creates that entry, so a connection opened then could send its SYN one
+# way and its ACK the other. The router resolves both hops before a round (a datagram to the
+# discard port makes the kernel ask; gauntlet answers ARP for its address).
+resolve_next_hops() {
+  local dev_hop dev hop state i
+  for dev_hop in "gs-ra 172.16.1.1" "gs-rb 172.16.2.1"; do
+    read -r dev hop <<<"$dev_hop"
+    in_ns gs-router bash -c "echo >/dev/udp/$hop/9" 2>/dev/null || true
+    for i in $(seq 60); do
+      state=$(ip -n gs-router neigh show to "$hop" dev "$dev" | awk '{ print $NF }')
+      case "$state" in REACHABLE | STALE | DELAY | PROBE | PERMANENT) break ;; esac
+      sleep 0.05
+    done
+    case "$state" in
+      REACHABLE | STALE | DELAY | PROBE | PERMANENT) ;;
+      *) fail "the router did not resolve next hop $hop on $dev: '${state:-no entry}'" ;;
+    esac
+  done
+}
 # One round: 100 client 5-tuples from FIRST on, through ECMP, then each through the other
 # instance. Returns 2 when a health change (a probe starved on a loaded machine) or a new
 # route to the VIP happened meanwhile: the tables or the paths then legitimately differ,
@@ -531,6 +552,7 @@ consistency_round() {  # FIRST
   ports=$(seq "$first" "$last")
   for i in $(seq 100); do web_hashes_agree && break; sleep 0.1; done
   web_hashes_agree || fail "the instances do not agree on the web backends before the round: a $(vip_field a web maglev_hash), b $(vip_field b web maglev_hash)"
+  resolve_next_hops
   health_before=$(health_events)
   route_before=$(route_state $VIP)
   created_a=$(metric a gauntlet_conntrack_flows_created_total)
