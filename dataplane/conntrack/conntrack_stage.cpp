@@ -165,6 +165,25 @@ FlowMatch hairpin_quote(Worker& w, const uint8_t* frame, const ParsedPacket& p) 
   return m;
 }
 
+// A client's SYN on a load-balanced flow that has closed (TIME_WAIT, CLOSE) opens a new
+// connection on the same 5-tuple (RFC 1122 4.2.2.13): as Linux does for any such SYN
+// (nf_conntrack_tcp: "reopen"), the old flow goes and the SYN starts a new one, which the
+// load balancer places afresh. Kept, it would send the connection to the backend its
+// predecessor had, taken out since, perhaps, by a health check. Not while an earlier packet
+// of the burst still points at the entry.
+bool reopens_balanced_flow(const Burst& b, uint16_t i, const FlowMatch& m) noexcept {
+  const FlowEntry& e = *m.entry;
+  const ParsedPacket& p = b.ctx[i].parsed;
+  if (p.l4_proto != 6 || m.direction != FlowDirection::original || e.backend == kNoFlowBackend ||
+      tcp_flag_class(p.tcp_flags) != TcpFlagClass::syn)
+    return false;
+  const auto state = static_cast<TcpState>(e.state);
+  if (state != TcpState::time_wait && state != TcpState::close) return false;
+  for (uint16_t j = 0; j < i; ++j)
+    if (b.ctx[j].flow == m.entry) return false;
+  return true;
+}
+
 bool tracked_proto(const ParsedPacket& p) noexcept {
   return p.l4_proto == 6 || p.l4_proto == 17 ||
          (is_icmp_proto(p.l4_proto) && p.ip_version == (p.l4_proto == 1 ? 4 : 6));
@@ -269,6 +288,12 @@ void conntrack_stage(Worker& w, Burst& b) noexcept {
       c.tracking = Tracking::related;
       c.flow_judged = true;
       c.decide(Layer::conntrack, Outcome::pass, Reason::conntrack_related);
+    } else if (m && reopens_balanced_flow(b, i, m)) {
+      release_nat_ports(w.nat, *m.entry);
+      w.waf.forget(w.flows.index_of(*m.entry));
+      w.flows.erase(*m.entry);
+      w.counters.flows_expired.add();  // it ended; its TIME_WAIT would have run out
+      miss(w, c, rte_pktmbuf_mtod(b.mbufs[i], const uint8_t*), rte_pktmbuf_pkt_len(b.mbufs[i]));
     } else if (m) {
       hit(w, c, m, rte_pktmbuf_pkt_len(b.mbufs[i]));
       // Its later fragments may follow in this very burst.

@@ -159,5 +159,59 @@ TEST_F(LbDrainTest, APinnedFlowSurvivesItsBackendLeavingAndIsResetAfterTheDeadli
   worker_->tables = tables_.get();
 }
 
+TEST_F(LbDrainTest, AConnectionReopenedOnAClosedFlowIsBalancedAfresh) {
+  // A connection runs its course to TIME_WAIT; its backend is then taken out (a health
+  // check). The client opens a new connection on the same 5-tuple: it must reach the other
+  // backend, and the new backend's answers must find it.
+  const uint8_t client[4] = {203, 0, 113, 10}, vip[4] = {198, 51, 100, 10};
+  const PacketContext syn = send(segment(client, 40001, vip, 80, 0x02, 100, 0, true), 0, 1000);
+  ASSERT_EQ(syn.last().reason, Reason::forward_routed);
+  const uint32_t backend = syn.backend;
+  const uint8_t backend_ip[4] = {10, 0, 0, uint8_t(10 + backend)};
+  send(segment(backend_ip, 80, client, 40001, 0x12, 500, 101, false), 1, 2000);
+  send(segment(client, 40001, vip, 80, 0x10, 101, 501, true), 0, 3000);
+  send(segment(backend_ip, 80, client, 40001, 0x11, 501, 101, false), 1, 4000);  // FIN
+  send(segment(client, 40001, vip, 80, 0x11, 101, 502, true), 0, 5000);          // FIN
+  send(segment(backend_ip, 80, client, 40001, 0x10, 502, 102, false), 1, 6000);  // last ACK
+  ASSERT_EQ(worker_->flows.size(), 1u);
+  const uint64_t created = worker_->counters.flows_created.get();
+
+  // Same tables: the new connection is placed afresh and Maglev places it where it was.
+  const PacketContext again = send(segment(client, 40001, vip, 80, 0x02, 900, 0, true), 0, 7000);
+  const auto passed = [](const PacketContext& c, Reason r) {
+    for (uint8_t s = 0; s < c.step_count; ++s)
+      if (c.steps[s].reason == r) return true;
+    return false;
+  };
+  EXPECT_TRUE(passed(again, Reason::conntrack_new));
+  EXPECT_EQ(again.last().reason, Reason::forward_routed);
+  EXPECT_EQ(again.backend, backend);
+  EXPECT_EQ(worker_->flows.size(), 1u);
+  EXPECT_EQ(worker_->counters.flows_created.get(), created + 1);
+  send(segment(client, 40001, vip, 80, 0x04, 901, 0, true), 0, 8000);  // RST: closed again
+
+  HealthOverlay overlay;
+  overlay.down = {{0, 0}};
+  overlay.down[0][backend] = 1;
+  std::string error;
+  auto drained = build_tables(*cfg_, 2, nullptr, error, &overlay);
+  ASSERT_TRUE(drained) << error;
+  worker_->tables = drained.get();
+  const PacketContext moved = send(segment(client, 40001, vip, 80, 0x02, 1000, 0, true), 0, 9000);
+  EXPECT_EQ(moved.last().reason, Reason::forward_routed);
+  EXPECT_TRUE(passed(moved, Reason::conntrack_new));
+  EXPECT_NE(moved.backend, backend);
+  const uint8_t other_ip[4] = {10, 0, 0, uint8_t(10 + moved.backend)};
+  const PacketContext answer =
+      send(segment(other_ip, 80, client, 40001, 0x12, 700, 1001, false), 1, 10000);
+  EXPECT_EQ(answer.last().reason, Reason::forward_routed);
+  // The old backend's late segment for that 5-tuple belongs to no flow any more.
+  const PacketContext late =
+      send(segment(backend_ip, 80, client, 40001, 0x10, 503, 102, false), 1, 11000);
+  EXPECT_NE(late.last().reason, Reason::forward_routed);
+  EXPECT_EQ(worker_->flows.size(), 1u);
+  worker_->tables = tables_.get();
+}
+
 }  // namespace
 }  // namespace gauntlet
