@@ -104,6 +104,34 @@ class LbDrainTest : public ::testing::Test {
     return b.ctx[0];
   }
 
+  // Client 203.0.113.10:port opens a connection to the VIP (SYN, then the backend's
+  // SYN-ACK); returns the backend Maglev chose.
+  uint32_t open_connection(uint16_t port, uint64_t time_ns) {
+    const PacketContext syn =
+        send(segment(kClient, port, kVip, 80, 0x02, 100, 0, true), 0, time_ns);
+    EXPECT_EQ(syn.last().reason, Reason::forward_routed);
+    const uint8_t backend_ip[4] = {10, 0, 0, uint8_t(10 + syn.backend)};
+    send(segment(backend_ip, 80, kClient, port, 0x12, 500, 101, false), 1, time_ns + 1000);
+    return syn.backend;
+  }
+
+  // The tables of `generation` with `backend` taken out, as a health check or a drain's
+  // weight 0 (`overlay.down`) publishes them, and past its drain deadline when asked.
+  std::unique_ptr<Tables> without(uint32_t backend, uint64_t generation, bool deadline_passed) {
+    HealthOverlay overlay;
+    overlay.down = {{0, 0}};
+    overlay.down[0][backend] = 1;
+    if (deadline_passed) {
+      overlay.drain_expired = {{0, 0}};
+      overlay.drain_expired[0][backend] = 1;
+    }
+    std::string error;
+    auto tables = build_tables(*cfg_, generation, nullptr, error, &overlay);
+    EXPECT_TRUE(tables) << error;
+    return tables;
+  }
+
+  static constexpr uint8_t kClient[4] = {203, 0, 113, 10}, kVip[4] = {198, 51, 100, 10};
   std::optional<Config> cfg_;
   std::unique_ptr<Tables> tables_;
   rte_mempool* pool_ = nullptr;
@@ -111,21 +139,14 @@ class LbDrainTest : public ::testing::Test {
 };
 
 TEST_F(LbDrainTest, APinnedFlowSurvivesItsBackendLeavingAndIsResetAfterTheDeadline) {
-  const uint8_t client[4] = {203, 0, 113, 10}, vip[4] = {198, 51, 100, 10};
-  const PacketContext syn = send(segment(client, 40000, vip, 80, 0x02, 100, 0, true), 0, 1000);
-  ASSERT_EQ(syn.last().reason, Reason::forward_routed);
-  const uint32_t backend = syn.backend;
-  const uint8_t backend_ip[4] = {10, 0, 0, uint8_t(10 + backend)};
-  send(segment(backend_ip, 80, client, 40000, 0x12, 500, 101, false), 1, 2000);
+  const uint8_t* client = kClient;
+  const uint8_t* vip = kVip;
+  const uint32_t backend = open_connection(40000, 1000);
   EXPECT_EQ(worker_->flows.size(), 1u);
 
   // The backend is drained (weight 0): new flows avoid it, the pinned one carries on.
-  HealthOverlay overlay;
-  overlay.down = {{0, 0}};
-  overlay.down[0][backend] = 1;
-  std::string error;
-  auto drained = build_tables(*cfg_, 2, nullptr, error, &overlay);
-  ASSERT_TRUE(drained) << error;
+  auto drained = without(backend, 2, false);
+  ASSERT_TRUE(drained);
   worker_->tables = drained.get();
   const PacketContext ack = send(segment(client, 40000, vip, 80, 0x10, 101, 501, true), 0, 3000);
   EXPECT_EQ(ack.last().reason, Reason::forward_routed);
@@ -135,10 +156,8 @@ TEST_F(LbDrainTest, APinnedFlowSurvivesItsBackendLeavingAndIsResetAfterTheDeadli
   }
 
   // The deadline passed: the flow's next packet is answered with a RST and the flow expires.
-  overlay.drain_expired = {{0, 0}};
-  overlay.drain_expired[0][backend] = 1;
-  auto expired = build_tables(*cfg_, 3, nullptr, error, &overlay);
-  ASSERT_TRUE(expired) << error;
+  auto expired = without(backend, 3, true);
+  ASSERT_TRUE(expired);
   worker_->tables = expired.get();
   std::vector<uint8_t> rst;
   const PacketContext data =
@@ -163,12 +182,10 @@ TEST_F(LbDrainTest, AConnectionReopenedOnAClosedFlowIsBalancedAfresh) {
   // A connection runs its course to TIME_WAIT; its backend is then taken out (a health
   // check). The client opens a new connection on the same 5-tuple: it must reach the other
   // backend, and the new backend's answers must find it.
-  const uint8_t client[4] = {203, 0, 113, 10}, vip[4] = {198, 51, 100, 10};
-  const PacketContext syn = send(segment(client, 40001, vip, 80, 0x02, 100, 0, true), 0, 1000);
-  ASSERT_EQ(syn.last().reason, Reason::forward_routed);
-  const uint32_t backend = syn.backend;
+  const uint8_t* client = kClient;
+  const uint8_t* vip = kVip;
+  const uint32_t backend = open_connection(40001, 1000);
   const uint8_t backend_ip[4] = {10, 0, 0, uint8_t(10 + backend)};
-  send(segment(backend_ip, 80, client, 40001, 0x12, 500, 101, false), 1, 2000);
   send(segment(client, 40001, vip, 80, 0x10, 101, 501, true), 0, 3000);
   send(segment(backend_ip, 80, client, 40001, 0x11, 501, 101, false), 1, 4000);  // FIN
   send(segment(client, 40001, vip, 80, 0x11, 101, 502, true), 0, 5000);          // FIN
@@ -190,13 +207,9 @@ TEST_F(LbDrainTest, AConnectionReopenedOnAClosedFlowIsBalancedAfresh) {
   EXPECT_EQ(worker_->counters.flows_created.get(), created + 1);
   send(segment(client, 40001, vip, 80, 0x04, 901, 0, true), 0, 8000);  // RST: closed again
 
-  HealthOverlay overlay;
-  overlay.down = {{0, 0}};
-  overlay.down[0][backend] = 1;
-  std::string error;
-  auto drained = build_tables(*cfg_, 2, nullptr, error, &overlay);
-  ASSERT_TRUE(drained) << error;
-  worker_->tables = drained.get();
+  auto taken_out = without(backend, 2, false);
+  ASSERT_TRUE(taken_out);
+  worker_->tables = taken_out.get();
   const PacketContext moved = send(segment(client, 40001, vip, 80, 0x02, 1000, 0, true), 0, 9000);
   EXPECT_EQ(moved.last().reason, Reason::forward_routed);
   EXPECT_TRUE(passed(moved, Reason::conntrack_new));
