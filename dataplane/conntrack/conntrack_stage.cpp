@@ -191,12 +191,16 @@ bool tracked_proto(const ParsedPacket& p) noexcept {
 
 }  // namespace
 
+// What a flow holds beyond its entry, given back when it ends (expired, or closed and
+// reopened): its NAT ports and its inspection state, if it had any.
+static void end_flow(Worker& w, FlowEntry& e) noexcept {
+  release_nat_ports(w.nat, e);
+  w.waf.forget(w.flows.index_of(e));
+  w.counters.flows_expired.add();
+}
+
 static void expire_flows(Worker& w, uint64_t now) noexcept {
-  auto on_expire = [&](FlowEntry& e) {
-    release_nat_ports(w.nat, e);
-    w.waf.forget(w.flows.index_of(e));  // the flow's inspection state, if it had any
-    w.counters.flows_expired.add();
-  };
+  auto on_expire = [&](FlowEntry& e) { end_flow(w, e); };
   // Bounded work per burst; a clock jump (the first packet, a gap in a replay) takes a few
   // rounds of one wheel turn at most, and must be over before the burst's lookups.
   for (uint32_t round = 0; round < kExpiryRounds; ++round) {
@@ -289,10 +293,8 @@ void conntrack_stage(Worker& w, Burst& b) noexcept {
       c.flow_judged = true;
       c.decide(Layer::conntrack, Outcome::pass, Reason::conntrack_related);
     } else if (m && reopens_balanced_flow(b, i, m)) {
-      release_nat_ports(w.nat, *m.entry);
-      w.waf.forget(w.flows.index_of(*m.entry));
+      end_flow(w, *m.entry);  // counted as expired: its TIME_WAIT would have run out
       w.flows.erase(*m.entry);
-      w.counters.flows_expired.add();  // it ended; its TIME_WAIT would have run out
       miss(w, c, rte_pktmbuf_mtod(b.mbufs[i], const uint8_t*), rte_pktmbuf_pkt_len(b.mbufs[i]));
     } else if (m) {
       hit(w, c, m, rte_pktmbuf_pkt_len(b.mbufs[i]));

@@ -3,17 +3,13 @@
 #include <cstdint>
 
 #include "dataplane/waf/normalise.h"
+#include "dataplane/waf/normalise_writer.h"
 
 namespace gauntlet {
 namespace {
 
-constexpr bool is_space(char c) noexcept {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
-}
-
-constexpr char lower(char c) noexcept {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
+using normalise_detail::ascii_lower;
+using normalise_detail::is_space;
 
 // Bytes fold_text() copies as they are but for case: neither whitespace nor one of the bytes
 // that may need more ('%', NUL, '+', '&').
@@ -38,14 +34,14 @@ bool fold_text(std::string_view in, char* out, FoldInput kind, size_t& length) n
       in_space = true;
     } else {
       in_space = false;
-      out[n++] = lower(c);
+      out[n++] = ascii_lower(c);
     }
   };
   for (size_t i = 0; i < in.size(); ++i) {
     const char c = in[i];
     if (kPlainByte[static_cast<uint8_t>(c)]) {  // most bytes: one test, no branch on case
       in_space = false;
-      out[n++] = lower(c);
+      out[n++] = ascii_lower(c);
       continue;
     }
     if (c == '%' && kind != FoldInput::decoded) return false;

@@ -6,11 +6,9 @@
 namespace gauntlet {
 namespace {
 
+using normalise_detail::ascii_lower;
 using normalise_detail::BoundedWriter;
-
-constexpr bool is_space(char c) noexcept {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
-}
+using normalise_detail::is_space;
 
 bool comment_opens(std::string_view in, size_t i) noexcept {
   return i + 1 < in.size() && in[i] == '/' && in[i + 1] == '*';
@@ -25,7 +23,7 @@ NormaliseResult to_lower_ascii(std::string_view in, std::span<char> out) noexcep
   BoundedWriter w(out);
   for (size_t i = 0; i < in.size() && !w.full(); ++i) {
     const char c = in[i];
-    w.put(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+    w.put(ascii_lower(c));
   }
   return w.result(0);
 }

@@ -1,5 +1,6 @@
 // Output side shared by the normalisation transforms (internal to dataplane/waf): a bounded
-// writer that implements the truncation contract of normalise.h, and UTF-8 encoding.
+// writer that implements the truncation contract of normalise.h, UTF-8 encoding, and the byte
+// classes the transforms share.
 #pragma once
 
 #include <cstddef>
@@ -81,6 +82,16 @@ inline int hex_digit(char c) noexcept {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
+}
+
+// The whitespace normalise() compresses: SP, HTAB, LF, VT, FF, CR.
+constexpr bool is_space(char c) noexcept {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+// ASCII case folding of one byte: 'A'-'Z' -> 'a'-'z', every other byte unchanged.
+constexpr char ascii_lower(char c) noexcept {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
 }  // namespace gauntlet::normalise_detail
