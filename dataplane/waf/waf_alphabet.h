@@ -26,8 +26,12 @@ using WafByteSet = std::array<bool, 256>;
 // patterns that may match within that alphabet.
 //   plain: ASCII letters, digits, SP, '_', '.', '-' (words, names, numbers, ids, dates)
 //   text:  plain and "/:,@?#%~+!*[]^" (URLs, e-mail addresses, times, lists)
+//   punct: text and "&();=|" (query strings nested in cookies, browsers' User-Agent, titles
+//          and prose with brackets): no quote, angle bracket, '$', '{' or backslash, which
+//          most injection patterns need; a third of the argument patterns cannot match it
 //   any:   every byte; every pattern of the lane
-enum WafTier : uint8_t { kWafTierPlain, kWafTierText, kWafTierAny, kWafTiers };
+// A lane may join a tier's values to a larger tier's buffer (WafEngine::tier_buffer).
+enum WafTier : uint8_t { kWafTierPlain, kWafTierText, kWafTierPunct, kWafTierAny, kWafTiers };
 
 constexpr WafByteSet waf_tier_bytes(WafTier tier) noexcept {
   WafByteSet t{};
@@ -39,17 +43,23 @@ constexpr WafByteSet waf_tier_bytes(WafTier tier) noexcept {
   for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<size_t>(c)] = true;
   for (int c = '0'; c <= '9'; ++c) t[static_cast<size_t>(c)] = true;
   for (char c : {' ', '_', '.', '-'}) t[static_cast<unsigned char>(c)] = true;
-  if (tier == kWafTierText)
+  if (tier >= kWafTierText)
     for (char c : std::string_view("/:,@?#%~+!*[]^")) t[static_cast<unsigned char>(c)] = true;
+  if (tier == kWafTierPunct)
+    for (char c : std::string_view("&();=|")) t[static_cast<unsigned char>(c)] = true;
   return t;
 }
 
 // The smallest tier each byte belongs to (NUL, the separator, only to `any`).
 inline constexpr std::array<uint8_t, 256> kWafByteTier = [] {
   std::array<uint8_t, 256> t{};
-  const WafByteSet plain = waf_tier_bytes(kWafTierPlain), text = waf_tier_bytes(kWafTierText);
+  const WafByteSet plain = waf_tier_bytes(kWafTierPlain), text = waf_tier_bytes(kWafTierText),
+                   punct = waf_tier_bytes(kWafTierPunct);
   for (size_t b = 0; b < 256; ++b)
-    t[b] = plain[b] ? kWafTierPlain : text[b] ? kWafTierText : kWafTierAny;
+    t[b] = plain[b]   ? kWafTierPlain
+           : text[b]  ? kWafTierText
+           : punct[b] ? kWafTierPunct
+                      : kWafTierAny;
   return t;
 }();
 

@@ -143,7 +143,7 @@ std::string_view WafBatch::settle(int lane, uint32_t fields, size_t n, bool may_
     return last_segment(any);
   }
   if (e_.tiered[form_][lane]) {
-    const WafTier tier = waf_value_tier(text);
+    const WafTier tier = e_.buffer_tier(form_, lane, waf_value_tier(text));
     const int b = waf_buffer(lane, tier);
     const bool fits = segment_count_[b] < kWafMaxSegments && room(b) >= n;
     if (tier != kWafTierAny && (fits || (may_flush && can_take(b, n, 1)))) {
@@ -177,6 +177,7 @@ void WafBatch::release(int lane) noexcept {
   for (size_t k = first, from = start; k < segment_count_[any]; from = segments_[any][k++].end + 1)
     tier =
         std::max<uint8_t>(tier, waf_value_tier({buf_[any] + from, segments_[any][k].end - from}));
+  tier = e_.buffer_tier(form_, lane, static_cast<WafTier>(tier));
   const int b = waf_buffer(lane, tier);
   if (tier == kWafTierAny || done() || !can_take(b, length_[any] - start, count)) return;
   if (segment_count_[b] + count > kWafMaxSegments || room(b) < length_[any] - start)

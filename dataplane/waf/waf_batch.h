@@ -44,7 +44,7 @@ class WafBatch {
   // WafDecode::form), NUL removed, HTML entities decoded, whitespace runs as one SP, lower
   // case. A normalised value with "/*" is added once more with SQL comments replaced by SP.
   // A value whose fields lie in several lanes is added to each with that lane's part, to the
-  // buffer of its tier (waf_alphabet.h) where the lane is tiered.
+  // buffer of its tier (waf_alphabet.h; WafEngine::tier_buffer) where the lane is tiered.
   void add(uint32_t fields, std::string_view value, WafDecode d = WafDecode::plain) noexcept;
   // A name and its value, as two add() calls, kept next to each other in one buffer of each
   // lane (the tier of the two together): rules may match a name and the value after it

@@ -1,6 +1,7 @@
 // build_waf_engine: rule files -> Hyperscan databases per (form, lane, tier), and the per-worker
 // scratch. Control core only.
 #include <algorithm>
+#include <array>
 #include <fmt/format.h>
 
 #include "dataplane/control/config.h"
@@ -127,6 +128,35 @@ std::vector<uint32_t> patterns_within(const WafEngine& e, const std::vector<Patt
   return within;
 }
 
+// The patterns of each tier of a lane (all of `ids` for `any`), and where each tier's values
+// are joined (`tier_buffer`). A tier has a buffer of its own unless its patterns are more than
+// three quarters of those of the next larger tier that has one: its values then go there, so
+// a request with values of both costs one scan, against a database hardly larger (Hyperscan
+// costs about the same per byte). A tier whose values no pattern can match keeps its buffer
+// (never scanned). A lane that is not tiered joins every value in `any`.
+std::array<std::vector<uint32_t>, kWafTiers> tiers_within(const WafEngine& e,
+                                                          const std::vector<PatternRef>& refs,
+                                                          const std::vector<uint32_t>& ids,
+                                                          WafForm form, bool tiered,
+                                                          uint8_t (&tier_buffer)[kWafTiers]) {
+  std::array<std::vector<uint32_t>, kWafTiers> within;
+  within[kWafTierAny] = ids;
+  tier_buffer[kWafTierAny] = kWafTierAny;
+  int larger = kWafTierAny;  // the smallest tier above with a buffer of its own
+  for (int tier = kWafTierAny - 1; tier >= 0; --tier) {
+    tier_buffer[tier] = static_cast<uint8_t>(larger);
+    if (!tiered) continue;
+    within[static_cast<size_t>(tier)] =
+        patterns_within(e, refs, ids, form, static_cast<WafTier>(tier));
+    const size_t own = within[static_cast<size_t>(tier)].size();
+    if (own == 0 || own * 4 <= within[static_cast<size_t>(larger)].size() * 3) {
+      tier_buffer[tier] = static_cast<uint8_t>(tier);
+      larger = tier;
+    }
+  }
+  return within;
+}
+
 // The streaming database for bodies longer than the buffer: every pattern of a rule naming
 // `body`, whatever its transform (the stream sees raw bytes; normalised patterns match them
 // caseless). Its state must fit a flow's kWafStreamStateBytes.
@@ -198,6 +228,8 @@ WafEnginePtr build_waf_engine(const std::vector<std::string>& files, uint32_t bo
             form_applies(r.transform, static_cast<WafForm>(form)))
           e->field_forms[f][form] = true,
           e->form_fields[form] |= waf_field_bit(static_cast<WafField>(f));
+  for (auto& lanes : e->tier_buffer)  // a lane without rules joins nothing but in `any`
+    for (auto& tiers : lanes) std::fill(std::begin(tiers), std::end(tiers), kWafTierAny);
   for (int form = 0; form < kWafForms; ++form) {
     for (int lane = 0; lane < kWafLanes; ++lane) {
       std::vector<uint32_t> ids;
@@ -209,10 +241,12 @@ WafEnginePtr build_waf_engine(const std::vector<std::string>& files, uint32_t bo
       }
       if (ids.empty()) continue;
       e->tiered[form][lane] = waf_lane_tiered(lane);
+      const std::array<std::vector<uint32_t>, kWafTiers> within =
+          tiers_within(*e, refs, ids, static_cast<WafForm>(form), e->tiered[form][lane],
+                       e->tier_buffer[form][lane]);
       for (int tier = 0; tier < kWafTiers; ++tier) {
-        if (tier != kWafTierAny && !e->tiered[form][lane]) continue;
-        const std::vector<uint32_t> tier_ids =
-            patterns_within(*e, refs, ids, static_cast<WafForm>(form), static_cast<WafTier>(tier));
+        if (e->tier_buffer[form][lane][tier] != tier) continue;  // joined to a larger tier
+        const std::vector<uint32_t>& tier_ids = within[static_cast<size_t>(tier)];
         if (tier_ids.empty()) continue;  // values of the tier need no scan in this lane
         hs_database_t*& db = e->databases[form][waf_buffer(lane, tier)];
         db = compile(*e, refs, tier_ids, static_cast<WafForm>(form), HS_MODE_BLOCK, error);
@@ -241,7 +275,7 @@ WafScratchPtr make_waf_scratch(const WafEngine& engine) {
   for (int form = 0; form < kWafForms; ++form) {
     for (int lane = 0; lane < kWafLanes; ++lane) {
       for (int tier = 0; tier < kWafTiers; ++tier) {
-        if (tier != kWafTierAny && !engine.tiered[form][lane]) continue;
+        if (engine.tier_buffer[form][lane][tier] != tier) continue;
         const int b = waf_buffer(lane, tier);
         s->text[form][b] =
             std::make_unique<char[]>(tier == kWafTierAny ? s->capacity : s->tier_capacity);
@@ -287,7 +321,7 @@ std::string_view waf_lane_name(int lane) noexcept {
   return lane >= 0 && lane < kWafLanes ? names[lane] : "";
 }
 std::string_view waf_tier_name(int tier) noexcept {
-  constexpr std::string_view names[kWafTiers] = {"plain", "text", "any"};
+  constexpr std::string_view names[kWafTiers] = {"plain", "text", "punct", "any"};
   return tier >= 0 && tier < kWafTiers ? names[tier] : "";
 }
 

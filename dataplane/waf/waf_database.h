@@ -13,6 +13,8 @@
 // and a few punctuation marks is joined into a buffer of its tier, matched against a database
 // of the lane's patterns that can match within the tier's alphabet (found by reading each
 // pattern at build; often a third of them), so the costly patterns never see those bytes.
+// Where a tier's database would hold nearly all of a larger tier's patterns, the lane joins
+// that tier's values to the larger one's buffer instead (one scan, not two).
 // Values are joined in the order they come, and a match across two of them is an accident of
 // that order, except for a name and its value, which rules read together (931110): those are
 // added as a pair and kept side by side in the tier of the two (WafBatch::add_pair). With
@@ -108,6 +110,14 @@ class WafEngine {
   hs_database_t* databases[kWafForms][kWafBuffers] = {};
   // The lane has rules for the form and splits its values by tier.
   bool tiered[kWafForms][kWafLanes] = {};
+  // Where a tiered lane's values of each tier are joined: their own tier's buffer, or that of
+  // a larger tier whose database is hardly larger (waf_build.cpp: one scan, not two, for a
+  // request with values of both). Its buffer and database exist only where a tier maps to
+  // itself.
+  uint8_t tier_buffer[kWafForms][kWafLanes][kWafTiers] = {};
+  WafTier buffer_tier(WafForm form, int lane, WafTier value_tier) const noexcept {
+    return static_cast<WafTier>(tier_buffer[form][lane][value_tier]);
+  }
   // Streaming mode: the patterns of rules naming `body` (normalised ones caseless: the
   // stream sees the bytes as sent), for bodies longer than body_inspect_bytes.
   hs_database_t* body_stream = nullptr;

@@ -101,7 +101,7 @@ WafScratchPtr make_waf_scratch(const WafEngine& engine);
 // profile is attached to a scratch; then each scan reads the TSC twice. Owned by the caller,
 // written only by the worker that owns the scratch; read it when that worker is done.
 struct WafScanProfile {
-  static constexpr int kForms = 2, kLanes = 7, kTiers = 3;
+  static constexpr int kForms = 2, kLanes = 7, kTiers = 4;
   uint64_t scans[kForms][kLanes][kTiers] = {};
   uint64_t bytes[kForms][kLanes][kTiers] = {};
   uint64_t cycles[kForms][kLanes][kTiers] = {};
@@ -110,7 +110,7 @@ struct WafScanProfile {
 void waf_attach_scan_profile(WafScratch& scratch, WafScanProfile* profile) noexcept;
 std::string_view waf_form_name(int form) noexcept;  // "raw", "normalised"
 std::string_view waf_lane_name(int lane) noexcept;  // "headers", "content-type", ... "args"
-std::string_view waf_tier_name(int tier) noexcept;  // "plain", "text", "any"
+std::string_view waf_tier_name(int tier) noexcept;  // "plain", "text", "punct", "any"
 
 // Control core: compiles the rule files of `cfg`. nullptr and `error` (file:line:col or the
 // rule id with Hyperscan's message) when anything fails; nothing starts then.

@@ -103,17 +103,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string pattern(reinterpret_cast<const char*>(data + 1),
                             std::min<size_t>(size - 1, 512));
   if (pattern.find('\0') != std::string::npos) return 0;  // Hyperscan takes C strings
-  const WafByteSet plain = waf_tier_bytes(kWafTierPlain), text = waf_tier_bytes(kWafTierText);
-  const bool may_plain = waf_pattern_may_match_within(pattern, flags, plain);
-  const bool may_text = waf_pattern_may_match_within(pattern, flags, text);
-  check(!may_plain || may_text, "a pattern that may match plain values cannot match text ones");
-  if ((may_plain && may_text) || !cheap_to_compile(pattern)) return 0;
+  bool may[kWafTierAny] = {};
+  WafByteSet alphabets[kWafTierAny];
+  for (int t = kWafTierPlain; t < kWafTierAny; ++t) {
+    alphabets[t] = waf_tier_bytes(static_cast<WafTier>(t));
+    may[t] = waf_pattern_may_match_within(pattern, flags, alphabets[t]);
+    check(t == kWafTierPlain || !may[t - 1] || may[t],
+          "a pattern that may match a tier's values cannot match those of a larger tier");
+  }
+  // May match plain values: every larger tier's too (checked above), nothing to disprove.
+  if (may[kWafTierPlain] || !cheap_to_compile(pattern)) return 0;
   const Compiled compiled(pattern, flags);
-  if (!may_plain)
-    check(!compiled.matches(tier_values(pattern, plain)),
-          "a pattern read as unable to match plain values matched one");
-  if (!may_text)
-    check(!compiled.matches(tier_values(pattern, text)),
-          "a pattern read as unable to match text values matched one");
+  for (int t = kWafTierPlain; t < kWafTierAny; ++t)
+    if (!may[t])
+      check(!compiled.matches(tier_values(pattern, alphabets[t])),
+            "a pattern read as unable to match a tier's values matched one");
   return 0;
 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/waf/waf_alphabet.h"
 #include "dataplane/waf/waf_engine.h"
 #include "tests/unit/waf_test_support.h"
 
@@ -268,32 +269,121 @@ TEST_F(WafInspectTest, BodiesAreSplitIntoArguments) {
             WafDecision::pass);
 }
 
-TEST_F(WafInspectTest, ScanProfileCountsEachScanByFormLaneAndTier) {
-  Runner r(*engine_);
+// Argument patterns of each tier: a request's values of each tier are joined and scanned
+// apart, as every smaller tier's patterns are at most three quarters of the next larger's.
+constexpr const char* kTierRules = R"(rules:
+  - id: "union"
+    family: sqli
+    fields: [args]
+    patterns: ['\bunion\s+select\b']
+  - id: "evil-url"
+    family: rfi
+    fields: [args]
+    patterns: ['https?://evil\.example']
+  - id: "sleep"
+    family: sqli
+    fields: [args]
+    patterns: ['\bsleep\s*\(']
+  - id: "cat"
+    family: rce
+    fields: [args]
+    patterns: [';\s*cat\b']
+  - id: "quote-or"
+    family: sqli
+    fields: [args]
+    patterns: ['\x27\s*or\s']
+  - id: "script"
+    family: xss
+    fields: [args]
+    patterns: ['<script']
+  - id: "jndi"
+    family: java
+    fields: [args]
+    patterns: ['\$\{jndi']
+)";
+
+constexpr int kNormalised = 1, kArgs = 6;
+
+WafEnginePtr engine_of(const char* rules) {
+  std::string error;
+  WafEnginePtr engine = build_waf_engine({write_rules("rules.yaml", rules)}, 256, error);
+  EXPECT_NE(engine, nullptr) << error;
+  return engine;
+}
+
+TEST(WafInspectTiers, ScanProfileCountsEachScanByFormLaneAndTier) {
+  const WafEnginePtr engine = engine_of(kTierRules);
+  ASSERT_NE(engine, nullptr);
+  Runner r(*engine);
   WafScanProfile profile;
   waf_attach_scan_profile(r.scratch(), &profile);
-  // "q" and "hello" are plain text; "it's" needs the `any` tier (a quote).
-  r.feed(get("/search?q=hello&n=it%27s"));
+  // "q" and "hello" are plain; "u" and "http://x.example/" text; "f(x);y" punctuation;
+  // "it's" needs the `any` tier (a quote).
+  r.feed(get("/search?q=hello&u=http://x.example/&p=f%28x%29%3By&n=it%27s"));
   ASSERT_EQ(r.verdicts().size(), 1u);
   EXPECT_EQ(r.verdicts().front().decision, WafDecision::pass);
-  constexpr int kNormalised = 1, kArgs = 6, kPlain = 0, kAny = 2;
+  constexpr int kPlain = kWafTierPlain, kText = kWafTierText, kPunct = kWafTierPunct,
+                kAny = kWafTierAny;
   ASSERT_EQ(waf_form_name(kNormalised), "normalised");
   ASSERT_EQ(waf_lane_name(kArgs), "args");
   ASSERT_EQ(waf_tier_name(kPlain), "plain");
+  ASSERT_EQ(waf_tier_name(kText), "text");
+  ASSERT_EQ(waf_tier_name(kPunct), "punct");
   ASSERT_EQ(waf_tier_name(kAny), "any");
-  // One scan per buffer that held values: the leading NUL, then "q\0hello\0" in `plain` and
-  // "n\0it's\0" in `any` (a name stays in its value's tier).
-  EXPECT_EQ(profile.scans[kNormalised][kArgs][kPlain], 1u);
-  EXPECT_EQ(profile.bytes[kNormalised][kArgs][kPlain], 1u + 2u + 6u);
-  EXPECT_EQ(profile.scans[kNormalised][kArgs][kAny], 1u);
-  EXPECT_EQ(profile.bytes[kNormalised][kArgs][kAny], 1u + 2u + 5u);
-  EXPECT_GT(profile.cycles[kNormalised][kArgs][kPlain] + profile.cycles[kNormalised][kArgs][kAny],
-            0u);
+  // One scan per buffer that held values: the leading NUL, then "q\0hello\0" in `plain`,
+  // "u\0http://x.example/\0" in `text`, "p\0f(x);y\0" in `punct` and "n\0it's\0" in
+  // `any` (a name stays in its value's tier).
+  const uint64_t bytes[kWafTiers] = {1 + 2 + 6, 1 + 2 + 18, 1 + 2 + 7, 1 + 2 + 5};
+  uint64_t cycles = 0;
+  for (int tier = 0; tier < kWafTiers; ++tier) {
+    EXPECT_EQ(profile.scans[kNormalised][kArgs][tier], 1u) << waf_tier_name(tier);
+    EXPECT_EQ(profile.bytes[kNormalised][kArgs][tier], bytes[tier]) << waf_tier_name(tier);
+    cycles += profile.cycles[kNormalised][kArgs][tier];
+  }
+  EXPECT_GT(cycles, 0u);
+  // Each tier's database holds its patterns: an attack in a value of each tier is found.
+  for (const char* attack :
+       {"/s?a=1+union+select+2", "/s?a=http://evil.example/x", "/s?a=sleep(5)", "/s?a=x;cat+/etc",
+        "/s?a=%27+or+1", "/s?a=%3Cscript", "/s?a=%24%7Bjndi:x%7D"}) {
+    Runner attacked(*engine);
+    attacked.feed(get(attack));
+    ASSERT_EQ(attacked.verdicts().size(), 1u) << attack;
+    EXPECT_EQ(attacked.verdicts().front().decision, WafDecision::block) << attack;
+  }
   // Detached, nothing more is counted.
   waf_attach_scan_profile(r.scratch(), nullptr);
   const WafScanProfile before = profile;
   r.feed(get("/search?q=again"));
   EXPECT_EQ(profile.scans[kNormalised][kArgs][kPlain], before.scans[kNormalised][kArgs][kPlain]);
+}
+
+TEST(WafInspectTiers, ATierWithNearlyAllOfALargerTiersPatternsIsJoinedToIt) {
+  // Every argument pattern can match plain values: one database would hold them all in every
+  // tier, so every value is joined in `any` and a request costs one scan.
+  const WafEnginePtr engine = engine_of(R"(rules:
+  - id: "union"
+    family: sqli
+    fields: [args]
+    patterns: ['\bunion\s+select\b']
+  - id: "alpha"
+    family: test
+    fields: [args]
+    patterns: ['alpha']
+)");
+  ASSERT_NE(engine, nullptr);
+  Runner r(*engine);
+  WafScanProfile profile;
+  waf_attach_scan_profile(r.scratch(), &profile);
+  r.feed(get("/search?q=hello&u=http://x.example/&p=f%28x%29%3By&n=it%27s"));
+  ASSERT_EQ(r.verdicts().size(), 1u);
+  EXPECT_EQ(r.verdicts().front().decision, WafDecision::pass);
+  for (int tier = 0; tier < kWafTierAny; ++tier)
+    EXPECT_EQ(profile.scans[kNormalised][kArgs][tier], 0u) << waf_tier_name(tier);
+  EXPECT_EQ(profile.scans[kNormalised][kArgs][kWafTierAny], 1u);
+  EXPECT_EQ(profile.bytes[kNormalised][kArgs][kWafTierAny], 1u + 8u + 20u + 9u + 7u);
+  r.feed(get("/search?q=hello+alpha"));
+  ASSERT_EQ(r.verdicts().size(), 2u);
+  EXPECT_EQ(r.verdicts().back().decision, WafDecision::block);
 }
 
 TEST(WafInspectLargeValues, ValuesLargerThanATiersBufferAreMatchedAll) {
