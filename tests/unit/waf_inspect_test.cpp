@@ -304,6 +304,20 @@ constexpr const char* kTierRules = R"(rules:
 
 constexpr int kNormalised = 1, kArgs = 6;
 
+// "q" and "hello" are plain; "u" and "http://x.example/" text; "f(x);y" punctuation; "it's"
+// needs the `any` tier (a quote).
+constexpr const char* kValueOfEachTier =
+    "/search?q=hello&u=http://x.example/&p=f%28x%29%3By&n=it%27s";
+
+// Feeds one GET of kValueOfEachTier to `r` with a scan profile attached (left attached);
+// the request passes.
+void profile_value_of_each_tier(Runner& r, WafScanProfile& profile) {
+  waf_attach_scan_profile(r.scratch(), &profile);
+  r.feed(get(kValueOfEachTier));
+  ASSERT_EQ(r.verdicts().size(), 1u);
+  EXPECT_EQ(r.verdicts().front().decision, WafDecision::pass);
+}
+
 WafEnginePtr engine_of(const char* rules) {
   std::string error;
   WafEnginePtr engine = build_waf_engine({write_rules("rules.yaml", rules)}, 256, error);
@@ -316,12 +330,7 @@ TEST(WafInspectTiers, ScanProfileCountsEachScanByFormLaneAndTier) {
   ASSERT_NE(engine, nullptr);
   Runner r(*engine);
   WafScanProfile profile;
-  waf_attach_scan_profile(r.scratch(), &profile);
-  // "q" and "hello" are plain; "u" and "http://x.example/" text; "f(x);y" punctuation;
-  // "it's" needs the `any` tier (a quote).
-  r.feed(get("/search?q=hello&u=http://x.example/&p=f%28x%29%3By&n=it%27s"));
-  ASSERT_EQ(r.verdicts().size(), 1u);
-  EXPECT_EQ(r.verdicts().front().decision, WafDecision::pass);
+  profile_value_of_each_tier(r, profile);
   constexpr int kPlain = kWafTierPlain, kText = kWafTierText, kPunct = kWafTierPunct,
                 kAny = kWafTierAny;
   ASSERT_EQ(waf_form_name(kNormalised), "normalised");
@@ -373,10 +382,7 @@ TEST(WafInspectTiers, ATierWithNearlyAllOfALargerTiersPatternsIsJoinedToIt) {
   ASSERT_NE(engine, nullptr);
   Runner r(*engine);
   WafScanProfile profile;
-  waf_attach_scan_profile(r.scratch(), &profile);
-  r.feed(get("/search?q=hello&u=http://x.example/&p=f%28x%29%3By&n=it%27s"));
-  ASSERT_EQ(r.verdicts().size(), 1u);
-  EXPECT_EQ(r.verdicts().front().decision, WafDecision::pass);
+  profile_value_of_each_tier(r, profile);
   for (int tier = 0; tier < kWafTierAny; ++tier)
     EXPECT_EQ(profile.scans[kNormalised][kArgs][tier], 0u) << waf_tier_name(tier);
   EXPECT_EQ(profile.scans[kNormalised][kArgs][kWafTierAny], 1u);
