@@ -1,5 +1,5 @@
-// build_waf_engine: rule files -> Hyperscan databases per (form, lane, tier), and the per-worker
-// scratch. Control core only.
+// build_waf_engine: rule files -> Hyperscan databases per (form, lane, tier); the per-worker
+// scratch is waf_scratch.cpp's. Control core only.
 #include <algorithm>
 #include <array>
 #include <fmt/format.h>
@@ -193,13 +193,7 @@ WafEngine::~WafEngine() {
   if (scratch_prototype != nullptr) hs_free_scratch(scratch_prototype);
 }
 
-WafScratch::~WafScratch() {
-  if (stream != nullptr) hs_close_stream(stream, nullptr, nullptr, nullptr);
-  if (hs != nullptr) hs_free_scratch(hs);
-}
-
 void destroy_waf_engine(WafEngine* engine) noexcept { delete engine; }
-void destroy_waf_scratch(WafScratch* scratch) noexcept { delete scratch; }
 
 WafEnginePtr build_waf_engine(const std::vector<std::string>& files, uint32_t body_inspect_bytes,
                               std::string& error) {
@@ -263,66 +257,6 @@ WafEnginePtr build_waf_engine(const std::vector<std::string>& files, uint32_t bo
 
 WafEnginePtr build_waf_engine(const WafConfig& cfg, std::string& error) {
   return build_waf_engine(cfg.rule_files, cfg.body_inspect_bytes, error);
-}
-
-WafScratchPtr make_waf_scratch(const WafEngine& engine) {
-  WafScratchPtr s(new WafScratch);
-  if (engine.scratch_prototype != nullptr &&
-      hs_clone_scratch(engine.scratch_prototype, &s->hs) != HS_SUCCESS)
-    return nullptr;
-  s->capacity = engine.text_capacity;
-  s->tier_capacity = std::min(s->capacity, kWafTierBufferBytes);
-  for (int form = 0; form < kWafForms; ++form) {
-    for (int lane = 0; lane < kWafLanes; ++lane) {
-      for (int tier = 0; tier < kWafTiers; ++tier) {
-        if (engine.tier_buffer[form][lane][tier] != tier) continue;
-        const int b = waf_buffer(lane, tier);
-        s->text[form][b] =
-            std::make_unique<char[]>(tier == kWafTierAny ? s->capacity : s->tier_capacity);
-        s->segments[form][b] = std::make_unique<WafSegment[]>(kWafMaxSegments);
-      }
-    }
-  }
-  s->decoded = std::make_unique<char[]>(s->capacity);
-  if (engine.body_stream != nullptr &&
-      hs_open_stream(engine.body_stream, 0, &s->stream) != HS_SUCCESS)
-    return nullptr;
-  return s;
-}
-
-uint32_t waf_rule_count(const WafEngine& engine) noexcept {
-  return static_cast<uint32_t>(engine.rules.size());
-}
-uint32_t waf_body_inspect_bytes(const WafEngine& engine) noexcept {
-  return engine.body_inspect_bytes;
-}
-std::string_view waf_rule_id(const WafEngine& engine, uint32_t rule) noexcept {
-  return rule < engine.rules.size() ? std::string_view(engine.rules[rule].id) : "";
-}
-std::string_view waf_rule_message(const WafEngine& engine, uint32_t rule) noexcept {
-  return rule < engine.rules.size() ? std::string_view(engine.rules[rule].message) : "";
-}
-std::string_view waf_rule_family(const WafEngine& engine, uint32_t rule) noexcept {
-  return rule < engine.rules.size() ? std::string_view(engine.rules[rule].family) : "";
-}
-std::string_view waf_field_name(uint8_t field) noexcept {
-  return field < kWafFields ? kWafFieldNames[field] : "";
-}
-
-void waf_attach_scan_profile(WafScratch& scratch, WafScanProfile* profile) noexcept {
-  scratch.profile = profile;
-}
-std::string_view waf_form_name(int form) noexcept {
-  return form == kWafRaw ? "raw" : form == kWafNormalised ? "normalised" : "";
-}
-std::string_view waf_lane_name(int lane) noexcept {
-  constexpr std::string_view names[kWafLanes] = {"headers", "content-type", "client", "line",
-                                                 "path",    "body",         "args"};
-  return lane >= 0 && lane < kWafLanes ? names[lane] : "";
-}
-std::string_view waf_tier_name(int tier) noexcept {
-  constexpr std::string_view names[kWafTiers] = {"plain", "text", "punct", "any"};
-  return tier >= 0 && tier < kWafTiers ? names[tier] : "";
 }
 
 }  // namespace gauntlet
