@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
 #include "dataplane/waf/http_request.h"
@@ -15,17 +16,34 @@
 
 namespace gauntlet::waf_test {
 
-// A rule file with `text` in this test's own temp directory; returns its path.
+// The temp directory of the rule files of test `t`.
+inline std::filesystem::path rules_dir(const ::testing::TestInfo& t) {
+  return std::filesystem::path(::testing::TempDir()) /
+         (std::string("waf_") + t.test_suite_name() + "_" + t.name());
+}
+
+// A rule file with `text` in this test's own temp directory; returns its path. The directory
+// goes when the test ends (RemoveRuleFiles).
 inline std::string write_rules(const std::string& name, const std::string& text) {
-  const ::testing::TestInfo* t = ::testing::UnitTest::GetInstance()->current_test_info();
-  const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) /
-                                    (std::string("waf_") + t->test_suite_name() + "_" + t->name());
-  const std::filesystem::path file = dir / name;
+  const std::filesystem::path file =
+      rules_dir(*::testing::UnitTest::GetInstance()->current_test_info()) / name;
   std::filesystem::create_directories(file.parent_path());
   const std::string path = file.string();
   std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
   return path;
 }
+
+// Removes each test's rule directory when the test ends: an engine has read its rules by then.
+class RemoveRuleFiles : public ::testing::EmptyTestEventListener {
+  void OnTestEnd(const ::testing::TestInfo& t) override {
+    std::error_code ignored;  // a test that wrote no rules has no directory
+    std::filesystem::remove_all(rules_dir(t), ignored);
+  }
+};
+inline const bool kRuleFilesRemovedAfterEachTest = [] {
+  ::testing::UnitTest::GetInstance()->listeners().Append(new RemoveRuleFiles);
+  return true;
+}();
 
 struct Verdict {
   WafDecision decision = WafDecision::undecided;
