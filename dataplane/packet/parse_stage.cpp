@@ -5,6 +5,7 @@
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
+#include "dataplane/packet/rx_offload.h"
 #include "dataplane/pipeline/stages.h"
 
 namespace gauntlet {
@@ -38,9 +39,8 @@ void parse_stage(Worker& w, Burst& b) noexcept {
     rte_mbuf* m = b.mbufs[i];
     PacketContext& c = b.ctx[i];
     const uint8_t* frame = rte_pktmbuf_mtod(m, const uint8_t*);
-    const bool verified =
-        (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD;
-    const Reason r = parse_packet(frame, rte_pktmbuf_data_len(m), c.parsed, verified);
+    const Reason r =
+        parse_packet(frame, rte_pktmbuf_data_len(m), c.parsed, rx_ipv4_checksum_good(m));
     if (r != Reason::none) {
       c.decide(Layer::parse, Outcome::stop, r);
     } else if (mac_bits(frame) != port_macs[c.in_port] && !addressed_to_all(frame, c.parsed)) {

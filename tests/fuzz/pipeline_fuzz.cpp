@@ -29,6 +29,7 @@
 #include "dataplane/control/config.h"
 #include "dataplane/control/report.h"
 #include "dataplane/control/tables.h"
+#include "dataplane/packet/rx_offload.h"
 #include "dataplane/pipeline/generation.h"
 #include "dataplane/pipeline/stages.h"
 #include "dataplane/pipeline/worker.h"
@@ -58,13 +59,6 @@ struct Harness {
 };
 Harness* h = nullptr;
 
-// Whether the "NIC" verified the IPv4 checksum of the frame `m` came in as (its RX flag, as
-// the parse stage reads it), not the current input's: a fragment held since an earlier input
-// (conntrack/fragment_hold.h) goes out with the checksum it came with, good or bad.
-bool checksum_verified_on_rx(const rte_mbuf* m) {
-  return (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD;
-}
-
 void flush_tx(Worker& w) {
   for (uint8_t p = 0; p < kPortCount; ++p) {
     for (uint16_t i = 0; i < w.tx_count[p]; ++i) {
@@ -72,9 +66,12 @@ void flush_tx(Worker& w) {
       check(m->nb_segs == 1 && m->next == nullptr && m->pkt_len == m->data_len,
             "a sent frame is not one segment");
       check(uint32_t{m->data_off} + m->data_len <= m->buf_len, "a sent frame overruns its mbuf");
+      // Checked with the checksum verdict the frame came in with, as the parse stage reads
+      // it, not the current input's: a fragment held since an earlier input
+      // (conntrack/fragment_hold.h) goes out with the checksum it came with, good or bad.
       ParsedPacket parsed;
       check(parse_packet(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len, parsed,
-                         checksum_verified_on_rx(m)) == Reason::none,
+                         rx_ipv4_checksum_good(m)) == Reason::none,
             "gauntlet sent a frame its own parser refuses");
       rte_pktmbuf_free(m);
     }
